@@ -1,0 +1,3 @@
+//! Portti's HTTP surface: the wire dialects, operator endpoints and API documentation.
+
+pub mod ops;

@@ -1,0 +1,467 @@
+"""Shared fixtures of the SDK conformance suite.
+
+The suite starts one `portti serve` per test session (on SQLite in a temporary
+directory, or on the database named by PORTTI_TEST_DATABASE_URL) and drives it
+through the real `trivoreid` 2.0.10 SDK. Contract: /work/shared/api/management-v1.md
+and /work/shared/API.md part 0.
+"""
+
+import sys
+
+# Keep the repository clean: no bytecode next to the test modules.
+sys.dont_write_bytecode = True
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from trivoreid.client import TrivoreID
+from trivoreid.exceptions import TrivoreIDException
+from trivoreid.models.groups import Group
+from trivoreid.models.namespace import Namespace
+from trivoreid.models.user import User
+from trivoreid.utils.criteria import Filter
+
+REPO = Path(__file__).resolve().parents[2]
+
+ALL_PERMISSIONS = [
+    "NAMESPACE_VIEW", "NAMESPACE_CREATE", "NAMESPACE_MODIFY", "NAMESPACE_DELETE",
+    "ACCOUNT_VIEW", "ACCOUNT_CREATE", "ACCOUNT_MODIFY", "ACCOUNT_DELETE",
+    "ACCOUNT_VIEW_PERSONAL_ID",
+    "GROUP_VIEW", "GROUP_CREATE", "GROUP_MODIFY", "GROUP_DELETE",
+]
+
+READY_TIMEOUT = 60
+SHUTDOWN_TIMEOUT = 10
+HTTP_TIMEOUT = 60
+LISTENING_RE = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))")
+
+
+# --------------------------------------------------------------------------- #
+# Configuration
+# --------------------------------------------------------------------------- #
+
+def portti_bin():
+    """The server binary: $PORTTI_BIN, else <repo>/target/debug/portti."""
+    return os.environ.get("PORTTI_BIN") or str(REPO / "target" / "debug" / "portti")
+
+
+def database_url():
+    """The store the server under test uses; None means the default SQLite file
+    under --data-dir. The only place that decides the store."""
+    return os.environ.get("PORTTI_TEST_DATABASE_URL") or None
+
+
+def unique_code(prefix="t"):
+    """A namespace code (or other name) unique to this run: [a-z0-9]."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+def _safe_token(n=24):
+    # token_urlsafe uses [A-Za-z0-9_-] only.
+    return secrets.token_urlsafe(n)
+
+
+# --------------------------------------------------------------------------- #
+# Requests without a timeout (the SDK never sets one) must not hang the suite.
+# --------------------------------------------------------------------------- #
+
+_original_request = requests.sessions.Session.request
+
+
+def _request_with_timeout(self, method, url, **kwargs):
+    if kwargs.get("timeout") is None:
+        kwargs["timeout"] = HTTP_TIMEOUT
+    return _original_request(self, method, url, **kwargs)
+
+
+requests.sessions.Session.request = _request_with_timeout
+
+
+# --------------------------------------------------------------------------- #
+# The server process
+# --------------------------------------------------------------------------- #
+
+class PorttiServer:
+    """One `portti serve` process and everything it printed."""
+
+    def __init__(self, binary, data_dir):
+        self.binary = binary
+        self.data_dir = str(data_dir)
+        self.bootstrap_id = "sdk-suite-" + uuid.uuid4().hex[:8]
+        self.bootstrap_secret = _safe_token()
+        self.env = self._environment()
+        self.url = None
+        self.proc = None
+        self.lines = []          # (stream, text) in arrival order
+        self._cond = threading.Condition()
+        self._threads = []
+
+    def _environment(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTTI_")}
+        env.update({
+            "PORTTI_BOOTSTRAP_CLIENT_ID": self.bootstrap_id,
+            "PORTTI_BOOTSTRAP_CLIENT_SECRET": self.bootstrap_secret,
+            "PORTTI_ARGON2_MEMORY_KIB": "64",
+            "PORTTI_ARGON2_ITERATIONS": "1",
+            "RUST_LOG": "info",
+            "NO_COLOR": "1",
+        })
+        url = database_url()
+        if url:
+            env["PORTTI_DATABASE_URL"] = url
+        return env
+
+    # -- log capture -------------------------------------------------------- #
+
+    def _drain(self, stream, name):
+        for raw in iter(stream.readline, ""):
+            with self._cond:
+                self.lines.append((name, raw.rstrip("\n")))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def log_size(self):
+        with self._cond:
+            return len(self.lines)
+
+    def log_text(self, start=0, limit=400):
+        with self._cond:
+            chunk = self.lines[start:]
+        if len(chunk) > limit:
+            chunk = chunk[-limit:]
+        return "\n".join(f"[{s}] {t}" for s, t in chunk)
+
+    # -- lifecycle ----------------------------------------------------------- #
+
+    def start(self):
+        if not os.path.exists(self.binary):
+            pytest.exit(f"portti binary not found at {self.binary} (set PORTTI_BIN or run cargo build)", 2)
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
+            env=self.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, encoding="utf-8", errors="replace", bufsize=1,
+        )
+        for stream, name in ((self.proc.stderr, "stderr"), (self.proc.stdout, "stdout")):
+            t = threading.Thread(target=self._drain, args=(stream, name), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+        deadline = time.monotonic() + READY_TIMEOUT
+        with self._cond:
+            while True:
+                for stream, text in self.lines:
+                    m = LISTENING_RE.search(text)
+                    if m and stream == "stderr":
+                        self.url = m.group(1)
+                        break
+                if self.url:
+                    break
+                if self.proc.poll() is not None:
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(min(remaining, 0.5))
+        if not self.url:
+            on_stdout = any(LISTENING_RE.search(t) for s, t in self.lines if s == "stdout")
+            rc = self.proc.poll()
+            if rc is None:
+                self.proc.kill()
+                self.proc.wait()
+            hint = " (the line was printed on stdout, the contract says stderr)" if on_stdout else ""
+            pytest.exit(
+                f"portti serve did not print 'listening on http://127.0.0.1:PORT' on stderr within "
+                f"{READY_TIMEOUT}s{hint}; exit code {rc}\n{self.log_text()}", 2)
+
+        resp = requests.get(self.url + "/healthz")
+        if resp.status_code != 200 or _json_or_none(resp) != {"status": "ok"}:
+            self.stop(check=False)
+            pytest.exit(f"GET /healthz answered {resp.status_code} {resp.text!r}\n{self.log_text()}", 2)
+
+    def stop(self, check=True):
+        """SIGTERM; returns the exit code (None if it had to be killed)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        for t in self._threads:
+            t.join(2)
+        return rc
+
+    # -- admin CLI ----------------------------------------------------------- #
+
+    def run_cli(self, *args, check=True, timeout=60):
+        """`portti <args> --data-dir <data dir>` against the running server's store."""
+        cmd = [self.binary, *args, "--data-dir", self.data_dir]
+        proc = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(cmd)} exited with {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
+        return proc
+
+    def create_client(self, name=None, namespaces=(), permissions=(), default_namespace=None):
+        """`portti client create`; returns (clientId, clientSecret)."""
+        args = ["client", "create", "--name", name or unique_code("client")]
+        for ns in namespaces:
+            args += ["--namespace", ns]
+        for perm in permissions:
+            args += ["--permission", perm]
+        if default_namespace:
+            args += ["--default-namespace", default_namespace]
+        out = self.run_cli(*args).stdout.strip()
+        try:
+            obj = json.loads(out)
+        except ValueError:
+            raise AssertionError(f"`portti client create` printed no JSON object: {out!r}")
+        assert isinstance(obj.get("clientId"), str) and obj["clientId"], obj
+        assert isinstance(obj.get("clientSecret"), str) and obj["clientSecret"], obj
+        return obj["clientId"], obj["clientSecret"]
+
+
+def _json_or_none(resp):
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+_SERVER = None
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The running server; stopped with SIGTERM at the end, which must exit 0 within 10 s."""
+    global _SERVER
+    data_dir = tempfile.mkdtemp(prefix="portti-sdk-")
+    srv = PorttiServer(portti_bin(), data_dir)
+    srv.start()
+    _SERVER = srv
+    yield srv
+    _SERVER = None
+    rc = srv.stop()
+    assert rc == 0, (f"portti did not shut down gracefully on SIGTERM within {SHUTDOWN_TIMEOUT}s "
+                     f"(exit code {rc})\n{srv.log_text(limit=80)}")
+    if rc == 0:
+        import shutil
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def base_url(server):
+    return server.url
+
+
+def make_api(server, client_id, client_secret):
+    """A TrivoreID SDK client in Management API Basic mode."""
+    return TrivoreID(path=os.path.join(server.data_dir, "no-such.properties"),
+                     server=server.url, client_id=client_id, client_secret=client_secret)
+
+
+@pytest.fixture(scope="session")
+def api(server):
+    """SDK client with the bootstrap credentials (every permission, every namespace)."""
+    return make_api(server, server.bootstrap_id, server.bootstrap_secret)
+
+
+@pytest.fixture(scope="session")
+def run_cli(server):
+    """run_cli(*args) runs the admin CLI against the server's store."""
+    return server.run_cli
+
+
+@pytest.fixture(scope="session")
+def create_client(server):
+    return server.create_client
+
+
+class RawApi:
+    """Plain HTTP against /api/rest/v1, for the checks the SDK cannot express."""
+
+    def __init__(self, base, auth):
+        self.base = base.rstrip("/") + "/api/rest/v1/"
+        self.auth = auth
+        self.session = requests.Session()
+
+    def request(self, method, path, auth="default", **kw):
+        return self.session.request(method, self.base + path.lstrip("/"),
+                                    auth=self.auth if auth == "default" else auth, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture(scope="session")
+def http(server):
+    return RawApi(server.url, (server.bootstrap_id, server.bootstrap_secret))
+
+
+# --------------------------------------------------------------------------- #
+# SDK helpers
+# --------------------------------------------------------------------------- #
+
+class RawFilter:
+    """A filter text the SDK's Filter class cannot build (not, operator case, ...).
+    The SDK only calls `.generate()` on what it is given, so it still sends it."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def generate(self):
+        return self.text
+
+
+def eq(attr, value):
+    return Filter(Filter.EQUAL, attr, value)
+
+
+def and_(a, b):
+    return Filter().and_filters(a, b)
+
+
+def or_(a, b):
+    return Filter().or_filters(a, b)
+
+
+def expect_error(codes, fn, *args, **kwargs):
+    """Call fn, expect TrivoreIDException with one of `codes` and a server errorMessage."""
+    if isinstance(codes, int):
+        codes = (codes,)
+    with pytest.raises(TrivoreIDException) as ei:
+        fn(*args, **kwargs)
+    err = ei.value
+    msg = str(err)
+    assert err.resporse_code in codes, f"expected HTTP {codes}, got {err.resporse_code}: {msg}"
+    assert msg.startswith(f"status code {err.resporse_code}, "), msg
+    assert "Unknown error message" not in msg, f"error body lacks errorMessage: {msg}"
+    return err
+
+
+def list_all(page_fn, flt, page_size=500):
+    """All resources of a list call, following pages."""
+    out, start = [], 0
+    while True:
+        page = page_fn(flt, start_index=start, count=page_size)
+        out.extend(page.resources)
+        if not page.resources or len(page.resources) < page_size:
+            return out
+        start += len(page.resources)
+
+
+def purge_namespace(api, code):
+    """Best-effort removal of a namespace with its users and groups."""
+    try:
+        for u in list_all(api.user_service.get_all, eq("nsCode", code)):
+            try:
+                api.user_service.delete(u.id)
+            except TrivoreIDException:
+                pass
+        for g in list_all(api.group_service.get_all, eq("nsCode", code)):
+            try:
+                api.group_service.delete(g.id)
+            except TrivoreIDException:
+                pass
+        api.namespace_service.delete(code)
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def make_namespace(api):
+    """make_namespace(policy=..., **fields) creates a namespace with a unique code and
+    returns the SDK Namespace; everything in it is removed at teardown."""
+    created = []
+
+    def factory(policy=None, prefix="ns", **fields):
+        data = {"code": unique_code(prefix), "name": "SDK suite", "shortName": "SDK"}
+        if policy:
+            data["usernamePolicy"] = policy
+        data.update(fields)
+        ns = api.namespace_service.create(Namespace(data))
+        created.append(ns.code)
+        return ns
+
+    yield factory
+    for code in created:
+        purge_namespace(api, code)
+
+
+def new_user(**fields):
+    return User(dict(fields))
+
+
+def new_group(**fields):
+    return Group(dict(fields))
+
+
+def find_nulls(value, path="$"):
+    """JSON paths of every null in a parsed JSON document."""
+    found = []
+    if value is None:
+        found.append(path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            found.extend(find_nulls(v, f"{path}.{k}"))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found.extend(find_nulls(v, f"{path}[{i}]"))
+    return found
+
+
+ISO_INSTANT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}|\.\d{6}|\.\d{9})?Z$")
+
+
+# --------------------------------------------------------------------------- #
+# Reporting: server log on failure, incremental scenarios
+# --------------------------------------------------------------------------- #
+
+_LOG_START = pytest.StashKey[int]()
+
+
+def pytest_runtest_setup(item):
+    if _SERVER is not None:
+        item.stash[_LOG_START] = _SERVER.log_size()
+    if item.get_closest_marker("incremental") is not None:
+        failed = getattr(item.parent, "_incremental_failed", None)
+        if failed is not None:
+            pytest.xfail(f"previous step failed: {failed}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and _SERVER is not None:
+        start = item.stash.get(_LOG_START, 0)
+        rep.sections.append(("portti log during this test", _SERVER.log_text(start, limit=200)))
+    if (call.excinfo is not None and item.get_closest_marker("incremental") is not None
+            and not call.excinfo.errisinstance(pytest.xfail.Exception)):
+        item.parent._incremental_failed = item.name

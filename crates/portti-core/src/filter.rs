@@ -592,10 +592,9 @@ impl<'a> Parser<'a> {
     /// `not (filter)`; the `not` is already consumed.
     fn parse_not(&mut self) -> Parsed<Filter> {
         match self.advance() {
-            Some(Token {
-                tok: Tok::LParen,
-                pos,
-            }) => Ok(Filter::Not(Box::new(self.nested(pos, Delim::Paren)?))),
+            Some(t) if t.tok == Tok::LParen => {
+                Ok(Filter::Not(Box::new(self.nested(t.pos, Delim::Paren)?)))
+            }
             other => Err(self.expected("'(' after 'not'", other.as_ref())),
         }
     }
@@ -603,16 +602,11 @@ impl<'a> Parser<'a> {
     /// What follows an attribute path: `pr`, `op value` or `[filter]`.
     fn parse_attr(&mut self, word: &str, pos: usize) -> Parsed<Filter> {
         let path = attr_path(word, pos)?;
-        match self.advance() {
-            Some(Token {
-                tok: Tok::LBracket,
-                pos,
-            }) => self.value_path(path, pos),
-            Some(Token {
-                tok: Tok::Word(op),
-                pos,
-            }) => self.comparison(path, op, pos),
-            other => Err(self.expected(&format!("an operator after '{path}'"), other.as_ref())),
+        let next = self.advance();
+        match next.as_ref().map(|t| (&t.tok, t.pos)) {
+            Some((Tok::LBracket, open)) => self.value_path(path, open),
+            Some((Tok::Word(op), op_pos)) => self.comparison(path, op, op_pos),
+            _ => Err(self.expected(&format!("an operator after '{path}'"), next.as_ref())),
         }
     }
 
@@ -644,25 +638,21 @@ impl<'a> Parser<'a> {
     }
 
     fn value(&mut self, op: CompareOp) -> Parsed<Value> {
-        match self.advance() {
-            Some(Token {
-                tok: Tok::Str(s), ..
-            }) => Ok(Value::Str(s)),
-            Some(Token {
-                tok: Tok::Num(n), ..
-            }) => Ok(n),
-            Some(Token {
-                tok: Tok::Word(w),
-                pos,
-            }) => literal(w).ok_or_else(|| {
+        let Some(Token { tok, pos }) = self.advance() else {
+            let message = format!("missing value after '{}'", op.as_str());
+            return Err(FilterError::new(self.end, message));
+        };
+        match tok {
+            Tok::Str(s) => Ok(Value::Str(s)),
+            Tok::Num(n) => Ok(n),
+            Tok::Word(w) => literal(w).ok_or_else(|| {
                 let message = format!("invalid value '{w}' (strings must be double-quoted)");
                 FilterError::new(pos, message)
             }),
-            None => Err(FilterError::new(
-                self.end,
-                format!("missing value after '{}'", op.as_str()),
-            )),
-            Some(t) => Err(self.expected(&format!("a value after '{}'", op.as_str()), Some(&t))),
+            tok => {
+                let what = format!("a value after '{}'", op.as_str());
+                Err(self.expected(&what, Some(&Token { tok, pos })))
+            }
         }
     }
 }

@@ -1,1 +1,151 @@
-//! placeholder
+//! Portti's persistence: one async [`Store`] trait, implemented over sqlx for SQLite
+//! (the embedded default). Filters compile from the core's AST to parameterised SQL per backend.
+
+mod rows;
+mod sql;
+mod sqlite;
+
+use async_trait::async_trait;
+use portti_core::filter::Filter;
+use portti_core::model::{Group, ManagementClient, Namespace, User};
+use portti_core::page::{Page, PageRequest};
+use portti_core::Result;
+use std::sync::Arc;
+
+pub use sqlite::SqliteStore;
+
+/// Which namespaces a query may see.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// Every namespace.
+    All,
+    /// Only these namespace codes.
+    Namespaces(Vec<String>),
+}
+
+/// A list query: filter, namespace scope and page.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Parsed filter, if any.
+    pub filter: Option<Filter>,
+    /// Namespaces the caller may see.
+    pub scope: Scope,
+    /// Offset, size and order.
+    pub page: PageRequest,
+}
+
+/// Connection-pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    /// Open connections.
+    pub size: u32,
+    /// Idle connections.
+    pub idle: u32,
+}
+
+/// A directory store: hands out transactions.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A read-only transaction (a consistent snapshot).
+    async fn read(&self) -> Result<Box<dyn Tx>>;
+    /// A read-write transaction; nothing is visible to others until it commits.
+    async fn write(&self) -> Result<Box<dyn Tx>>;
+    /// Whether the store answers.
+    async fn ping(&self) -> Result<()>;
+    /// Pool figures.
+    fn stats(&self) -> PoolStats;
+    /// Close every connection (at shutdown).
+    async fn close(&self);
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// One transaction over the directory. Dropping it without [`Tx::commit`] rolls it back.
+#[async_trait]
+pub trait Tx: Send {
+    /// Make every change durable.
+    async fn commit(self: Box<Self>) -> Result<()>;
+
+    /// A server setting.
+    async fn setting(&mut self, key: &str) -> Result<Option<String>>;
+    /// Set a server setting.
+    async fn put_setting(&mut self, key: &str, value: &str) -> Result<()>;
+
+    /// Add a namespace (409 on a duplicate code).
+    async fn insert_namespace(&mut self, ns: &Namespace) -> Result<()>;
+    /// Replace a namespace's stored state.
+    async fn update_namespace(&mut self, ns: &Namespace) -> Result<()>;
+    /// Remove a namespace (409 while users or groups remain).
+    async fn delete_namespace(&mut self, id: &str) -> Result<()>;
+    /// A namespace by id or, failing that, by code.
+    async fn namespace(&mut self, id_or_code: &str) -> Result<Option<Namespace>>;
+    /// A page of namespaces.
+    async fn find_namespaces(&mut self, query: &Query) -> Result<Page<Namespace>>;
+    /// Users and groups in the namespace.
+    async fn namespace_usage(&mut self, code: &str) -> Result<(u64, u64)>;
+
+    /// Add a group, with its parents (409 on a duplicate name in the namespace).
+    async fn insert_group(&mut self, group: &Group) -> Result<()>;
+    /// Replace a group's stored state and parents.
+    async fn update_group(&mut self, group: &Group) -> Result<()>;
+    /// Remove a group and every membership in it.
+    async fn delete_group(&mut self, id: &str) -> Result<()>;
+    /// A group by id.
+    async fn group(&mut self, id: &str) -> Result<Option<Group>>;
+    /// A group by exact name within a namespace.
+    async fn group_by_name(&mut self, ns_code: &str, name: &str) -> Result<Option<Group>>;
+    /// A page of groups.
+    async fn find_groups(&mut self, query: &Query) -> Result<Page<Group>>;
+    /// Every group nested under `id`, transitively, without `id` itself.
+    async fn group_descendants(&mut self, id: &str) -> Result<Vec<Group>>;
+
+    /// Add a user with its memberships (409 on a duplicate username in the namespace).
+    async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> Result<()>;
+    /// Replace a user's stored state and memberships.
+    async fn update_user(&mut self, user: &User) -> Result<()>;
+    /// Remove a user.
+    async fn delete_user(&mut self, id: &str) -> Result<()>;
+    /// A user by id.
+    async fn user(&mut self, id: &str) -> Result<Option<User>>;
+    /// A page of users.
+    async fn find_users(&mut self, query: &Query) -> Result<Page<User>>;
+    /// Whether the username (case-insensitively) is taken in the namespace.
+    async fn username_taken(&mut self, ns_code: &str, username: &str) -> Result<bool>;
+
+    /// Add a management client with its secret's keyed hash.
+    async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()>;
+    /// Replace a client's grants, and its secret hash when given.
+    async fn update_client(&mut self, client: &ManagementClient, secret_hash: Option<&str>) -> Result<()>;
+    /// Remove a client; false when there was none.
+    async fn delete_client(&mut self, id: &str) -> Result<bool>;
+    /// A client and its secret hash.
+    async fn client(&mut self, id: &str) -> Result<Option<(ManagementClient, String)>>;
+    /// Every client, oldest first.
+    async fn clients(&mut self) -> Result<Vec<ManagementClient>>;
+}
+
+/// Open the store a database URL names (`sqlite://…`), running its migrations.
+pub async fn open(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::open(url, options).await?));
+    }
+    Err(portti_core::Error::bad(format!(
+        "unsupported database URL '{}': use sqlite://PATH",
+        url.split(':').next().unwrap_or_default()
+    )))
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Apply pending migrations (otherwise refuse an outdated schema).
+    pub migrate: bool,
+    /// Most connections for reading.
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { migrate: true, max_connections: 8 }
+    }
+}

@@ -79,7 +79,10 @@ pub fn render(openapi: &Value) -> String {
     out.push_str(&toc(openapi, &groups, &ops));
     out.push_str(&operation_sections(openapi, &groups, &ops));
     out.push_str(&schemas_section(openapi));
-    let _ = write!(out, "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    let _ = write!(
+        out,
+        "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+    );
     out
 }
 
@@ -94,10 +97,13 @@ struct Operation<'a> {
     anchor: String,
 }
 
-impl Operation<'_> {
+impl<'a> Operation<'a> {
     /// The operation's tags, or the catch-all tag when it has none.
-    fn tags(&self) -> Vec<&str> {
-        let tags: Vec<&str> = arr(&self.op["tags"]).iter().filter_map(Value::as_str).collect();
+    fn tags(&self) -> Vec<&'a str> {
+        let tags: Vec<&'a str> = arr(&self.op["tags"])
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         if tags.is_empty() {
             vec![UNTAGGED]
         } else {
@@ -116,7 +122,9 @@ struct Group<'a> {
 /// The value as an object, or an empty one.
 fn obj(value: &Value) -> &Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    value.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+    value
+        .as_object()
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
 /// The value as an array, or an empty slice.
@@ -184,7 +192,13 @@ fn collect_operations(doc: &Value) -> Vec<Operation<'_>> {
                 anchor = format!("op-{base}-{n}");
                 n += 1;
             }
-            ops.push(Operation { method, path, op, shared_params: &item["parameters"], anchor });
+            ops.push(Operation {
+                method,
+                path,
+                op,
+                shared_params: &item["parameters"],
+                anchor,
+            });
         }
     }
     ops
@@ -197,7 +211,11 @@ fn group_by_tag<'a>(doc: &'a Value, ops: &[Operation<'a>]) -> Vec<Group<'a>> {
         if let Some(name) = tag["name"].as_str() {
             if !groups.iter().any(|g| g.name == name) {
                 let description = text(&tag["description"]);
-                groups.push(Group { name, description, ops: Vec::new() });
+                groups.push(Group {
+                    name,
+                    description,
+                    ops: Vec::new(),
+                });
             }
         }
     }
@@ -205,7 +223,11 @@ fn group_by_tag<'a>(doc: &'a Value, ops: &[Operation<'a>]) -> Vec<Group<'a>> {
         for tag in op.tags() {
             match groups.iter_mut().find(|g| g.name == tag) {
                 Some(group) => group.ops.push(i),
-                None => groups.push(Group { name: tag, description: "", ops: vec![i] }),
+                None => groups.push(Group {
+                    name: tag,
+                    description: "",
+                    ops: vec![i],
+                }),
             }
         }
     }
@@ -224,11 +246,19 @@ fn head(doc: &Value) -> String {
         t => t,
     };
     let version = text(&doc["info"]["version"]);
-    let full = if version.is_empty() { title.to_owned() } else { format!("{title} {version}") };
+    let full = if version.is_empty() {
+        title.to_owned()
+    } else {
+        format!("{title} {version}")
+    };
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = write!(out, "<title>{}</title>\n<style>{STYLE}</style>\n", escape(&full));
+    let _ = write!(
+        out,
+        "<title>{}</title>\n<style>{STYLE}</style>\n",
+        escape(&full)
+    );
     out.push_str("</head>\n<body>\n<main>\n");
     let _ = write!(out, "<h1>{}", escape(title));
     if !version.is_empty() {
@@ -260,7 +290,9 @@ fn badge(method: &str) -> String {
 /// The table of contents, grouped by tag, plus the filter box.
 fn toc(doc: &Value, groups: &[Group<'_>], ops: &[Operation<'_>]) -> String {
     let mut out = String::from("<nav class=\"toc\">\n<h2 id=\"contents\">Contents</h2>\n");
-    out.push_str("<input id=\"filter\" type=\"search\" placeholder=\"Filter operations\" hidden>\n");
+    out.push_str(
+        "<input id=\"filter\" type=\"search\" placeholder=\"Filter operations\" hidden>\n",
+    );
     for group in groups {
         let _ = write!(
             out,
@@ -352,9 +384,17 @@ fn operation(doc: &Value, op: &Operation<'_>) -> String {
     if !summary.is_empty() {
         let _ = write!(out, " <span class=\"summary\">{}</span>", escape(summary));
     }
-    let _ = write!(out, " <a class=\"anchor\" href=\"#{0}\">#{0}</a></h3>\n", op.anchor);
+    let _ = writeln!(
+        out,
+        " <a class=\"anchor\" href=\"#{0}\">#{0}</a></h3>",
+        op.anchor
+    );
     if let Some(id) = op.op["operationId"].as_str() {
-        let _ = writeln!(out, "<p class=\"muted\">Operation ID: <code>{}</code></p>", escape(id));
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">Operation ID: <code>{}</code></p>",
+            escape(id)
+        );
     }
     out.push_str(&paragraphs(text(&op.op["description"])));
     out.push_str(&parameters(doc, op));
@@ -368,9 +408,14 @@ fn operation(doc: &Value, op: &Operation<'_>) -> String {
 /// The parameters table, merging path-level and operation-level parameters.
 fn parameters(doc: &Value, op: &Operation<'_>) -> String {
     let mut params: Vec<&Value> = Vec::new();
-    let own: Vec<&Value> = arr(&op.op["parameters"]).iter().map(|p| resolve(doc, p)).collect();
+    let own: Vec<&Value> = arr(&op.op["parameters"])
+        .iter()
+        .map(|p| resolve(doc, p))
+        .collect();
     for shared in arr(op.shared_params).iter().map(|p| resolve(doc, p)) {
-        let overridden = own.iter().any(|p| p["name"] == shared["name"] && p["in"] == shared["in"]);
+        let overridden = own
+            .iter()
+            .any(|p| p["name"] == shared["name"] && p["in"] == shared["in"]);
         if !overridden {
             params.push(shared);
         }
@@ -410,8 +455,15 @@ fn describe(item: &Value) -> String {
     if item["deprecated"].as_bool() == Some(true) {
         out.push_str(" <em>(deprecated)</em>");
     }
-    if let Some(default) = item.get("default").or_else(|| item["schema"].get("default")) {
-        let _ = write!(out, " <span class=\"muted\">Default: <code>{}</code></span>", escape(&default.to_string()));
+    if let Some(default) = item
+        .get("default")
+        .or_else(|| item["schema"].get("default"))
+    {
+        let _ = write!(
+            out,
+            " <span class=\"muted\">Default: <code>{}</code></span>",
+            escape(&default.to_string())
+        );
     }
     out
 }
@@ -429,7 +481,12 @@ fn request_body(doc: &Value, body: &Value) -> String {
     out.push_str(&paragraphs(text(&body["description"])));
     for (content_type, media) in obj(&body["content"]) {
         let schema = &media["schema"];
-        let _ = writeln!(out, "<p><code>{}</code>: {}</p>", escape(content_type), type_html(schema, 0));
+        let _ = writeln!(
+            out,
+            "<p><code>{}</code>: {}</p>",
+            escape(content_type),
+            type_html(schema, 0)
+        );
         out.push_str(&properties_table(schema));
     }
     out
@@ -460,14 +517,24 @@ fn responses(doc: &Value, responses: &Value) -> String {
 fn content_cell(content: &Value) -> String {
     obj(content)
         .iter()
-        .map(|(ct, media)| format!("<code>{}</code> {}", escape(ct), type_html(&media["schema"], 0)))
+        .map(|(ct, media)| {
+            format!(
+                "<code>{}</code> {}",
+                escape(ct),
+                type_html(&media["schema"], 0)
+            )
+        })
         .collect::<Vec<_>>()
         .join("<br>")
 }
 
 /// The security requirements of an operation, falling back to the document's.
 fn security(doc: &Value, own: &Value) -> String {
-    let requirements = if own.is_array() { own } else { &doc["security"] };
+    let requirements = if own.is_array() {
+        own
+    } else {
+        &doc["security"]
+    };
     let Some(requirements) = requirements.as_array() else {
         return String::new();
     };
@@ -497,7 +564,11 @@ fn security_requirement(requirement: &Value) -> String {
             if scopes.is_empty() {
                 format!("<code>{}</code>", escape(scheme))
             } else {
-                format!("<code>{}</code> (scopes: {})", escape(scheme), scopes.join(", "))
+                format!(
+                    "<code>{}</code> (scopes: {})",
+                    escape(scheme),
+                    scopes.join(", ")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -515,15 +586,21 @@ fn type_html(schema: &Value, depth: usize) -> String {
     if !schema.is_object() {
         return "any".to_owned();
     }
-    let mut out = base_type(schema, depth);
-    if schema["nullable"].as_bool() == Some(true) && !out.ends_with("null") {
-        out.push_str(" | null");
-    }
+    let mut out = plain_type(schema, depth);
     if let Some(values) = schema["enum"].as_array() {
         let _ = write!(out, " — one of: {}", enum_values(values));
     }
     if let Some(value) = schema.get("const") {
         let _ = write!(out, " = <code>{}</code>", escape(&value.to_string()));
+    }
+    out
+}
+
+/// The type of a schema including nullability, without enum or const values.
+fn plain_type(schema: &Value, depth: usize) -> String {
+    let mut out = base_type(schema, depth);
+    if schema["nullable"].as_bool() == Some(true) && !out.ends_with("null") {
+        out.push_str(" | null");
     }
     out
 }
@@ -536,7 +613,11 @@ fn base_type(schema: &Value, depth: usize) -> String {
     for (key, sep) in [("oneOf", " | "), ("anyOf", " | "), ("allOf", " &amp; ")] {
         if let Some(variants) = schema[key].as_array() {
             let parts: Vec<String> = variants.iter().map(|v| type_html(v, depth + 1)).collect();
-            return if parts.is_empty() { "any".to_owned() } else { parts.join(sep) };
+            return if parts.is_empty() {
+                "any".to_owned()
+            } else {
+                parts.join(sep)
+            };
         }
     }
     match &schema["type"] {
@@ -583,9 +664,17 @@ fn ref_link(reference: &str) -> String {
 fn enum_values(values: &[Value]) -> String {
     values
         .iter()
-        .map(|v| format!("<code>{}</code>", escape(&v.to_string())))
+        .map(|v| format!("<code>{}</code>", escape(&literal(v))))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A JSON value as shown to readers: strings bare, everything else as JSON.
+fn literal(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The properties table of an object schema, or nothing if it has none.
@@ -594,8 +683,13 @@ fn properties_table(schema: &Value) -> String {
     if properties.is_empty() {
         return String::new();
     }
-    let required: HashSet<&str> = arr(&schema["required"]).iter().filter_map(Value::as_str).collect();
-    let mut out = String::from("<table>\n<tr><th>Property</th><th>Type</th><th>Required</th><th>Description</th></tr>\n");
+    let required: HashSet<&str> = arr(&schema["required"])
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut out = String::from(
+        "<table>\n<tr><th>Property</th><th>Type</th><th>Required</th><th>Description</th></tr>\n",
+    );
     for (name, property) in properties {
         let _ = writeln!(
             out,
@@ -633,16 +727,19 @@ fn schema_entry(name: &str, schema: &Value) -> String {
         escape(name)
     );
     out.push_str(&paragraphs(text(&schema["description"])));
-    let _ = writeln!(out, "<p>Type: {}</p>", type_html(schema, 0));
+    let _ = writeln!(out, "<p>Type: {}</p>", plain_type(schema, 0));
     if let Some(values) = schema["enum"].as_array() {
         out.push_str("<h4>Values</h4>\n<ul>\n");
         for value in values {
-            let _ = writeln!(out, "<li><code>{}</code></li>", escape(&value.to_string()));
+            let _ = writeln!(out, "<li><code>{}</code></li>", escape(&literal(value)));
         }
         out.push_str("</ul>\n");
     }
     out.push_str(&properties_table(schema));
-    for part in ["allOf", "oneOf", "anyOf"].iter().flat_map(|k| arr(&schema[*k])) {
+    for part in ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .flat_map(|k| arr(&schema[*k]))
+    {
         out.push_str(&properties_table(part));
     }
     out.push_str("</article>\n");
@@ -731,7 +828,7 @@ mod tests {
         assert!(html.contains("null | <a href=\"#schema-User\">User</a>"));
         assert!(html.contains("string | null"));
         assert!(html.contains("string (uuid)"));
-        assert!(html.contains("<code>&quot;service&quot;</code>"));
+        assert!(html.contains("<li><code>service</code></li>"));
         assert!(html.contains("<code>bearer</code>"));
         assert!(html.contains("<p>First paragraph.</p>"));
         assert!(html.contains("User management"));

@@ -1,0 +1,339 @@
+//! Compiles a filter AST to a parameterised SQL condition, and a sort to an ORDER BY.
+//!
+//! Attribute names are looked up in the core's catalogue, so only known names ever
+//! reach SQL, and only as fixed paths from that catalogue; every value is a bound parameter.
+
+use super::SqlDialect;
+use portti_core::attr::{Attr, AttrType, Resource, Shape};
+use portti_core::filter::{CompareOp, Filter, Value};
+use portti_core::page::Sort;
+use portti_core::{Error, Result};
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// A compiled condition and the values its placeholders stand for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Where {
+    /// SQL condition text.
+    pub sql: String,
+    /// Bound values, in placeholder order.
+    pub binds: Vec<Bind>,
+}
+
+/// Where an attribute is served from, when not from the JSON document.
+#[derive(Debug, Clone, Copy)]
+pub enum Source {
+    /// A column of the resource's table. Case-insensitive attributes' columns hold
+    /// lowercased text; instants' columns hold epoch milliseconds.
+    Column(&'static str),
+    /// A related table: `from` is `table alias WHERE <join>`, `value` the compared column.
+    Related { from: &'static str, value: &'static str },
+}
+
+/// How one resource's table is laid out.
+pub struct Columns {
+    /// The resource kind (for its attribute catalogue).
+    pub resource: Resource,
+    /// The JSON document column, qualified.
+    pub doc: &'static str,
+    /// Attributes served from columns or related tables.
+    pub sources: &'static [(&'static str, Source)],
+    /// The creation-time column (epoch ms) and id column: the default, stable order.
+    pub order: &'static str,
+}
+
+impl Columns {
+    fn source(&self, attr: &Attr) -> Option<Source> {
+        self.sources.iter().find(|(n, _)| *n == attr.name).map(|(_, s)| *s)
+    }
+}
+
+struct Compiler<'a> {
+    cols: &'a Columns,
+    d: &'a dyn SqlDialect,
+    binds: Vec<Bind>,
+}
+
+/// The SQL condition for `filter` over the table `cols` describes.
+pub fn compile_where(filter: &Filter, cols: &Columns, d: &dyn SqlDialect, first_bind: usize) -> Result<Where> {
+    let mut c = Compiler { cols, d, binds: Vec::new() };
+    let sql = c.node(filter, first_bind)?;
+    Ok(Where { sql, binds: c.binds })
+}
+
+/// `ORDER BY …` for the sort (or creation order), with a stable tie-breaker.
+pub fn compile_order(sort: Option<&Sort>, cols: &Columns, d: &dyn SqlDialect) -> Result<String> {
+    let Some(sort) = sort else {
+        return Ok(format!("ORDER BY {}", cols.order));
+    };
+    let attr = cols.resource.require(&sort.by)?;
+    if !attr.sortable() {
+        return Err(Error::bad(format!("cannot sort by the multi-valued attribute '{}'", attr.name)));
+    }
+    let c = Compiler { cols, d, binds: Vec::new() };
+    let expr = match cols.source(attr) {
+        Some(Source::Column(col)) => col.to_string(),
+        _ => c.scalar_expr(attr),
+    };
+    let dir = if sort.ascending { "ASC" } else { "DESC" };
+    Ok(format!("ORDER BY ({expr}) IS NULL, {expr} {dir}, {}", cols.order))
+}
+
+/// A comparison operand after type checks.
+enum Operand {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Compiler<'_> {
+    fn node(&mut self, f: &Filter, base: usize) -> Result<String> {
+        Ok(match f {
+            Filter::And(a, b) => format!("({} AND {})", self.node(a, base)?, self.node(b, base)?),
+            Filter::Or(a, b) => format!("({} OR {})", self.node(a, base)?, self.node(b, base)?),
+            Filter::Not(a) => format!("(NOT {})", self.node(a, base)?),
+            Filter::Present(path) => self.present(self.cols.resource.require(&path.dotted())?)?,
+            Filter::Compare { path, op, value } => {
+                let attr = self.cols.resource.require(&path.dotted())?;
+                self.compare(attr, *op, value, base)?
+            }
+            Filter::ValuePath { path, .. } => {
+                return Err(Error::bad(format!(
+                    "complex attribute filters like '{path}[...]' are not supported here"
+                )))
+            }
+        })
+    }
+
+    fn bind(&mut self, b: Bind, base: usize) -> String {
+        self.binds.push(b);
+        self.d.placeholder(base + self.binds.len() - 1)
+    }
+
+    /// The JSON expression of a single-valued attribute, typed for comparison.
+    fn scalar_expr(&self, attr: &Attr) -> String {
+        let Shape::Scalar(path) = attr.shape else { unreachable!("scalar_expr on {}", attr.name) };
+        self.typed(attr.ty, self.cols.doc, path)
+    }
+
+    fn typed(&self, ty: AttrType, doc: &str, path: &[&str]) -> String {
+        let d = self.d;
+        match ty {
+            AttrType::Text => d.json_text(doc, path),
+            AttrType::CiText => format!("lower({})", d.json_text(doc, path)),
+            AttrType::Bool => d.json_bool(doc, path),
+            AttrType::Int => d.json_number(doc, path),
+            AttrType::Instant => d.instant_ms(&d.json_text(doc, path)),
+        }
+    }
+
+    fn present(&mut self, attr: &Attr) -> Result<String> {
+        let d = self.d;
+        Ok(match (self.cols.source(attr), attr.shape) {
+            (Some(Source::Column(col)), _) => format!("{col} IS NOT NULL"),
+            (Some(Source::Related { from, .. }), _) => format!("EXISTS (SELECT 1 FROM {from})"),
+            (None, Shape::Scalar(path)) => {
+                let e = d.json_text(self.cols.doc, path);
+                format!("({e} IS NOT NULL AND {e} <> '')")
+            }
+            (None, Shape::List(path)) => {
+                format!("EXISTS (SELECT 1 FROM {})", d.json_elements(self.cols.doc, path, "e"))
+            }
+            (None, Shape::InArray { array, field }) => format!(
+                "EXISTS (SELECT 1 FROM {} WHERE {} IS NOT NULL)",
+                d.json_elements(self.cols.doc, &[array], "e"),
+                d.json_text(&d.element_doc("e"), field)
+            ),
+        })
+    }
+
+    fn compare(&mut self, attr: &Attr, op: CompareOp, value: &Value, base: usize) -> Result<String> {
+        if let Value::Null = value {
+            return match op {
+                CompareOp::Eq => Ok(format!("(NOT {})", self.present(attr)?)),
+                CompareOp::Ne => self.present(attr),
+                _ => Err(Error::bad(format!("'{}' cannot compare {} with null", op.as_str(), attr.name))),
+            };
+        }
+        let operand = operand(attr, op, value)?;
+        let (multi, negate) = (!matches!(attr.shape, Shape::Scalar(_)), op == CompareOp::Ne);
+        let op = if multi && negate { CompareOp::Eq } else { op };
+        let d = self.d;
+        let cond = match (self.cols.source(attr), attr.shape) {
+            (Some(Source::Column(col)), _) => self.test(col, attr.ty, op, operand, base),
+            (Some(Source::Related { from, value }), _) => {
+                format!("EXISTS (SELECT 1 FROM {from} AND {})", self.test(value, attr.ty, op, operand, base))
+            }
+            (None, Shape::Scalar(_)) => {
+                let e = self.scalar_expr(attr);
+                self.test(&e, attr.ty, op, operand, base)
+            }
+            (None, Shape::List(path)) => {
+                let from = d.json_elements(self.cols.doc, path, "e");
+                let e = d.element_text("e");
+                format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
+            }
+            (None, Shape::InArray { array, field }) => {
+                let from = d.json_elements(self.cols.doc, &[array], "e");
+                let e = self.typed(attr.ty, &d.element_doc("e"), field);
+                format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
+            }
+        };
+        Ok(if multi && negate { format!("(NOT {cond})") } else { cond })
+    }
+
+    /// `expr op operand` for one value.
+    fn test(&mut self, expr: &str, ty: AttrType, op: CompareOp, operand: Operand, base: usize) -> String {
+        let p = match operand {
+            Operand::Text(s) => self.bind(Bind::Text(s), base),
+            Operand::Int(i) => self.bind(Bind::Int(i), base),
+            Operand::Bool(b) => self.bind(Bind::Bool(b), base),
+        };
+        let d = self.d;
+        let expr = if ty == AttrType::Bool { format!("coalesce({expr}, {})", d.json_bool_false()) } else { expr.to_string() };
+        match op {
+            CompareOp::Eq => format!("{expr} = {p}"),
+            CompareOp::Ne => d.distinct(&expr, &p),
+            CompareOp::Co => d.contains(&expr, &p),
+            CompareOp::Sw => d.starts_with(&expr, &p),
+            CompareOp::Ew => d.ends_with(&expr, &p),
+            CompareOp::Gt => format!("{expr} > {p}"),
+            CompareOp::Ge => format!("{expr} >= {p}"),
+            CompareOp::Lt => format!("{expr} < {p}"),
+            CompareOp::Le => format!("{expr} <= {p}"),
+        }
+    }
+}
+
+/// Check the value against the attribute's type and operator, and convert it.
+fn operand(attr: &Attr, op: CompareOp, value: &Value) -> Result<Operand> {
+    let wrong = |what: &str| Error::bad(format!("attribute {} expects {what}", attr.name));
+    let text_only = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
+    match attr.ty {
+        AttrType::Text | AttrType::CiText => {
+            let s = match value {
+                Value::Str(s) => s.clone(),
+                Value::Int(i) => i.to_string(),
+                Value::Dec(f) => f.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => unreachable!("null handled by the caller"),
+            };
+            Ok(Operand::Text(if attr.ty == AttrType::CiText { s.to_lowercase() } else { s }))
+        }
+        _ if text_only => Err(Error::bad(format!("'{}' works only on text, not on {}", op.as_str(), attr.name))),
+        AttrType::Bool => {
+            if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                return Err(Error::bad(format!("'{}' cannot compare the boolean {}", op.as_str(), attr.name)));
+            }
+            match value {
+                Value::Bool(b) => Ok(Operand::Bool(*b)),
+                Value::Str(s) if s.eq_ignore_ascii_case("true") => Ok(Operand::Bool(true)),
+                Value::Str(s) if s.eq_ignore_ascii_case("false") => Ok(Operand::Bool(false)),
+                _ => Err(wrong("true or false")),
+            }
+        }
+        AttrType::Int => match value {
+            Value::Int(i) => Ok(Operand::Int(*i)),
+            Value::Str(s) => s.trim().parse().map(Operand::Int).map_err(|_| wrong("a whole number")),
+            _ => Err(wrong("a whole number")),
+        },
+        AttrType::Instant => match value {
+            Value::Str(s) => portti_core::time::parse_ms(s)
+                .map(Operand::Int)
+                .ok_or_else(|| wrong("an ISO-8601 instant such as \"2020-01-01T00:00:00Z\"")),
+            _ => Err(wrong("an ISO-8601 instant in quotes")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::dialect::Sqlite;
+    use portti_core::filter::parse;
+
+    const USERS: Columns = Columns {
+        resource: Resource::User,
+        doc: "u.doc",
+        sources: &[
+            ("id", Source::Column("u.id")),
+            ("username", Source::Column("u.username_lower")),
+            ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
+            ("meta.created", Source::Column("u.created_ms")),
+        ],
+        order: "u.created_ms, u.id",
+    };
+
+    fn sql(f: &str) -> Result<Where> {
+        compile_where(&parse(f).unwrap(), &USERS, &Sqlite, 1)
+    }
+
+    #[test]
+    fn columns_json_and_related_tables() {
+        let w = sql(r#"(username eq "Ann")  and  (memberOf eq "g1")"#).unwrap();
+        assert_eq!(
+            w.sql,
+            "(u.username_lower = ?1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.group_id = ?2))"
+        );
+        assert_eq!(w.binds, vec![Bind::Text("ann".into()), Bind::Text("g1".into())]);
+        let w = sql(r#"name.givenName co "An""#).unwrap();
+        assert_eq!(w.sql, "instr(json_extract(u.doc, '$.name.givenName'), ?1) > 0");
+    }
+
+    #[test]
+    fn arrays_match_any_element_and_ne_means_none() {
+        let w = sql(r#"emails.address eq "A@X.FI""#).unwrap();
+        assert!(w.sql.starts_with("EXISTS (SELECT 1 FROM json_each(u.doc, '$.emails') AS e WHERE lower(json_extract(e.value, '$.address')) = ?1"));
+        assert_eq!(w.binds, vec![Bind::Text("a@x.fi".into())]);
+        let w = sql(r#"tags ne "x""#).unwrap();
+        assert!(w.sql.starts_with("(NOT EXISTS"));
+    }
+
+    #[test]
+    fn types_are_checked() {
+        assert!(sql("locked eq true").is_ok());
+        assert!(sql(r#"locked eq "True""#).is_ok());
+        assert!(sql(r#"locked eq "maybe""#).is_err());
+        assert!(sql("locked gt true").is_err());
+        assert!(sql(r#"meta.created gt "2020-01-01T00:00:00.000Z""#).is_ok());
+        assert!(sql(r#"meta.created gt "yesterday""#).is_err());
+        assert!(sql(r#"meta.created co "2020""#).is_err());
+        assert!(sql(r#"strongIdentification.count ge "2""#).is_ok());
+        assert!(sql("nosuch eq 1").is_err());
+        assert!(sql(r#"emails[type eq "work"]"#).is_err());
+    }
+
+    #[test]
+    fn injection_stays_in_binds() {
+        let evil = r#"name.familyName eq "x'); DROP TABLE users;--""#;
+        let w = sql(evil).unwrap();
+        assert!(!w.sql.contains("DROP"));
+        assert_eq!(w.binds, vec![Bind::Text("x'); DROP TABLE users;--".into())]);
+        assert!(parse(r#"name.x') OR 1=1 eq "a""#).is_err());
+        assert!(sql(r#"name.x eq "a""#).is_err());
+        assert!(compile_order(Some(&Sort { by: "username; DROP".into(), ascending: true }), &USERS, &Sqlite).is_err());
+    }
+
+    #[test]
+    fn null_and_presence() {
+        assert_eq!(sql("nickName eq null").unwrap().sql, "(NOT (json_extract(u.doc, '$.nickName') IS NOT NULL AND json_extract(u.doc, '$.nickName') <> ''))");
+        assert!(sql("emails pr ").unwrap().sql.starts_with("EXISTS (SELECT 1 FROM json_each(u.doc, '$.emails')"));
+    }
+
+    #[test]
+    fn sorting() {
+        let o = compile_order(Some(&Sort { by: "name.familyName".into(), ascending: false }), &USERS, &Sqlite).unwrap();
+        assert!(o.contains("DESC") && o.ends_with("u.created_ms, u.id"));
+        assert!(compile_order(Some(&Sort { by: "tags".into(), ascending: true }), &USERS, &Sqlite).is_err());
+        assert_eq!(compile_order(None, &USERS, &Sqlite).unwrap(), "ORDER BY u.created_ms, u.id");
+    }
+}

@@ -1,0 +1,124 @@
+//! The SQLite store: one file under the data directory, WAL, one writer at a time.
+
+mod tx;
+
+use crate::{OpenOptions, PoolStats, Store, Tx};
+use async_trait::async_trait;
+use portti_core::{Error, Result};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQLite store. Writes go through a single connection, so writers queue in
+/// the process instead of failing with `SQLITE_BUSY`; reads use a pool of read-only connections.
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `url` and bring its schema up to date.
+    pub async fn open(url: &str, options: &OpenOptions) -> Result<Self> {
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::bad(format!("bad SQLite URL {url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(dir) = base.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone())
+            .await
+            .map_err(db_err)?;
+        migrate(&write, options.migrate).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(db_err)?;
+        Ok(SqliteStore { write, read })
+    }
+}
+
+async fn migrate(pool: &SqlitePool, apply: bool) -> Result<()> {
+    if apply {
+        return MIGRATOR
+            .run(pool)
+            .await
+            .map_err(|e| Error::Unavailable(format!("database migration failed: {e}")));
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0);
+    if applied < MIGRATOR.iter().count() as i64 {
+        return Err(Error::Unavailable("the database schema is outdated: run `portti migrate`".into()));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(tx::SqliteTx::new(self.read.begin().await.map_err(db_err)?)))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(tx::SqliteTx::new(self.write.begin().await.map_err(db_err)?)))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    fn stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.read.size() + self.write.size(),
+            idle: (self.read.num_idle() + self.write.num_idle()) as u32,
+        }
+    }
+
+    async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+/// Classify a database error: unique and foreign-key violations are conflicts,
+/// lost connections make the store unavailable, the rest is internal.
+pub(crate) fn db_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Error::Conflict("the value is already taken".into()),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            Error::Conflict("the resource is still referenced by others".into())
+        }
+        sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => {
+            Error::Unavailable("the database is busy; try again".into())
+        }
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            Error::Unavailable(format!("the database is unavailable: {e}"))
+        }
+        _ => {
+            tracing::error!(error = %e, "database error");
+            Error::Internal("database error".into())
+        }
+    }
+}
+
+fn is_busy(code: Option<&str>) -> bool {
+    matches!(code, Some("5") | Some("6") | Some("517") | Some("261"))
+}

@@ -46,6 +46,7 @@ READY_TIMEOUT = 60
 SHUTDOWN_TIMEOUT = 10
 HTTP_TIMEOUT = 60
 LISTENING_RE = re.compile(r"listening on (http://127\.0\.0\.1:(\d+))")
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 # --------------------------------------------------------------------------- #
@@ -128,7 +129,7 @@ class PorttiServer:
     def _drain(self, stream, name):
         for raw in iter(stream.readline, ""):
             with self._cond:
-                self.lines.append((name, raw.rstrip("\n")))
+                self.lines.append((name, ANSI_RE.sub("", raw.rstrip("\n"))))
                 self._cond.notify_all()
         with self._cond:
             self._cond.notify_all()

@@ -240,7 +240,7 @@ def test_invalid_id_shapes_are_404_not_500(http):
 
 
 def test_bad_paging_parameters_are_400(http):
-    for params in ({"startIndex": "abc"}, {"count": "many"}, {"startIndex": -1}):
+    for params in ({"startIndex": "abc"}, {"count": "many"}):
         resp = http.get("user", params=params)
         assert resp.status_code < 500, (params, resp.status_code)
         check_error(resp, 400)

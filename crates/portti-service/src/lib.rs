@@ -1,1 +1,96 @@
-//! placeholder
+//! Portti's operations, written once against the [`Store`] trait: every rule of the
+//! directory and every authorisation decision lives here, none in the dialects.
+
+mod caller;
+mod clients;
+mod groups;
+mod namespaces;
+mod password;
+mod secrets;
+mod users;
+
+pub use caller::Caller;
+pub use clients::NewClient;
+pub use password::HashCost;
+pub use portti_core as core;
+pub use portti_store::{PoolStats, Store};
+
+use portti_core::filter::Filter;
+use portti_core::page::PageRequest;
+use portti_core::{Error, Result};
+use portti_store::{Query, Tx};
+use std::sync::Arc;
+
+/// The code of the namespace every fresh directory has.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Settings of the service layer.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Password hashing cost.
+    pub hash_cost: HashCost,
+}
+
+/// The directory service: the operations every dialect and the CLI call.
+pub struct Directory {
+    store: Arc<dyn Store>,
+    hasher: password::Hasher,
+    secret_key: secrets::SecretKey,
+}
+
+/// A list request as the dialects pass it: the raw filter text and the page.
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    /// The filter expression, unparsed.
+    pub filter: Option<String>,
+    /// Offset, size and order.
+    pub page: PageRequest,
+}
+
+impl Directory {
+    /// Prepare the directory on `store`: make sure the `default` namespace and the
+    /// installation's secret key exist.
+    pub async fn open(store: Arc<dyn Store>, config: Config) -> Result<Self> {
+        let secret_key = secrets::SecretKey::load_or_create(store.as_ref()).await?;
+        let dir = Directory { store, hasher: password::Hasher::new(config.hash_cost)?, secret_key };
+        dir.ensure_default_namespace().await?;
+        Ok(dir)
+    }
+
+    /// The store underneath (for health checks and metrics).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        self.store.write().await
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        self.store.read().await
+    }
+}
+
+/// Parse a list request into a store query limited to what `caller` may see.
+fn query(caller: &Caller, req: ListRequest) -> Result<Query> {
+    let filter = match req.filter.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(parse_filter(text)?),
+    };
+    Ok(Query { filter, scope: caller.scope(), page: req.page })
+}
+
+fn parse_filter(text: &str) -> Result<Filter> {
+    portti_core::filter::parse(text).map_err(|e| Error::bad(e.to_string()))
+}
+
+/// Run `f` in a write transaction and commit when it succeeds.
+macro_rules! in_write {
+    ($dir:expr, |$tx:ident| $body:expr) => {{
+        let mut $tx = $dir.write().await?;
+        let out = $body;
+        $tx.commit().await?;
+        out
+    }};
+}
+pub(crate) use in_write;

@@ -88,6 +88,8 @@ pub trait Tx: Send {
     async fn insert_group(&mut self, group: &Group) -> Result<()>;
     /// Replace a group's stored state and parents.
     async fn update_group(&mut self, group: &Group) -> Result<()>;
+    /// Remove every group of a namespace (and their memberships).
+    async fn delete_groups_of(&mut self, ns_code: &str) -> Result<()>;
     /// Remove a group and every membership in it.
     async fn delete_group(&mut self, id: &str) -> Result<()>;
     /// A group by id.

@@ -317,6 +317,11 @@ impl Tx for SqliteTx {
         self.write_group_parents(group).await
     }
 
+    async fn delete_groups_of(&mut self, ns_code: &str) -> Result<()> {
+        self.exec("DELETE FROM groups WHERE ns_code = ?1", &[text(ns_code)]).await?;
+        Ok(())
+    }
+
     async fn delete_group(&mut self, id: &str) -> Result<()> {
         self.exec("DELETE FROM groups WHERE id = ?1", &[text(id)]).await?;
         Ok(())

@@ -1,0 +1,151 @@
+//! Users: create (with username policies and group resolution), read, list, update, delete.
+
+use crate::groups::resolve_or_create;
+use crate::namespaces::by_code;
+use crate::{in_write, query, Caller, Directory, ListRequest};
+use portti_core::field::Field;
+use portti_core::model::{Meta, Namespace, User, UserChanges};
+use portti_core::page::Page;
+use portti_core::permission::Permission;
+use portti_core::username::UsernameSource;
+use portti_core::{id, time, Error, Result};
+use portti_store::Tx;
+
+/// How many generated usernames to try before giving up.
+const USERNAME_ATTEMPTS: u32 = 20;
+
+impl Directory {
+    /// Create a user: the namespace defaults to the caller's, the username to the
+    /// namespace's policy, and `memberOf` names become groups when missing.
+    pub async fn create_user(&self, caller: &Caller, mut changes: UserChanges) -> Result<User> {
+        caller.require(Permission::ACCOUNT_CREATE)?;
+        let code = caller.namespace_or_default(std::mem::take(&mut changes.ns_code).value());
+        let username = std::mem::take(&mut changes.username).value();
+        let groups = std::mem::take(&mut changes.member_of).value().unwrap_or_default();
+        let password_hash = match std::mem::take(&mut changes.password) {
+            Field::Value(p) if !p.is_empty() => Some(self.hasher.hash(p).await?),
+            _ => None,
+        };
+        let now = time::format_ms(time::now_ms());
+        let mut user = User { id: id::new_id(), ..Default::default() };
+        changes.apply(&mut user, &now)?;
+        user.user_account_type.get_or_insert_with(|| "PERSON".into());
+        user.meta = Meta { created: Some(now.clone()), last_modified: Some(now.clone()), location: None };
+
+        let mut tx = self.write().await?;
+        let ns = by_code(caller, tx.as_mut(), &code).await?;
+        user.ns_code = ns.code.clone();
+        check_limits(&ns, &user)?;
+        user.username = match username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+            Some(given) => claim_username(tx.as_mut(), &ns, given).await?,
+            None => generate_username(tx.as_mut(), &ns, &user).await?,
+        };
+        user.member_of = resolve_or_create(tx.as_mut(), &ns.code, groups, &now).await?;
+        tx.insert_user(&user, password_hash.as_deref()).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// A user by id.
+    pub async fn user(&self, caller: &Caller, id: &str) -> Result<User> {
+        caller.require(Permission::ACCOUNT_VIEW)?;
+        reachable(caller, self.read().await?.as_mut(), id).await
+    }
+
+    /// A page of the users the caller may see.
+    pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>> {
+        caller.require(Permission::ACCOUNT_VIEW)?;
+        let q = query(caller, req)?;
+        self.read().await?.find_users(&q).await
+    }
+
+    /// Apply a full-object update: absent keys keep their value, `null` clears optional
+    /// ones, and server-managed fields never change.
+    pub async fn update_user(&self, caller: &Caller, id: &str, mut changes: UserChanges) -> Result<User> {
+        caller.require(Permission::ACCOUNT_MODIFY)?;
+        let username = std::mem::take(&mut changes.username).value();
+        let groups = std::mem::take(&mut changes.member_of);
+        let ns_code = std::mem::take(&mut changes.ns_code).value();
+        changes.password = Field::Absent;
+        let now = time::format_ms(time::now_ms());
+        let mut tx = self.write().await?;
+        let mut user = reachable(caller, tx.as_mut(), id).await?;
+        if ns_code.as_ref().is_some_and(|c| c != &user.ns_code) {
+            return Err(Error::bad(format!(
+                "user {id} is in namespace {}; use migratenamespace to move it",
+                user.ns_code
+            )));
+        }
+        let ns = by_code(caller, tx.as_mut(), &user.ns_code.clone()).await?;
+        changes.apply(&mut user, &now)?;
+        check_limits(&ns, &user)?;
+        if let Some(given) = username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+            if given.to_lowercase() != user.username.to_lowercase() {
+                user.username = claim_username(tx.as_mut(), &ns, given).await?;
+            } else {
+                user.username = given;
+            }
+        }
+        match groups {
+            Field::Absent => {}
+            Field::Null => user.member_of.clear(),
+            Field::Value(list) => user.member_of = resolve_or_create(tx.as_mut(), &ns.code, list, &now).await?,
+        }
+        user.meta.last_modified = Some(now);
+        tx.update_user(&user).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Delete a user.
+    pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<()> {
+        caller.require(Permission::ACCOUNT_DELETE)?;
+        in_write!(self, |tx| {
+            reachable(caller, tx.as_mut(), id).await?;
+            tx.delete_user(id).await?
+        });
+        Ok(())
+    }
+}
+
+/// The user, or 404 when it does not exist or lies outside the caller's namespaces.
+pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<User> {
+    match tx.user(id).await? {
+        Some(u) if caller.reaches(&u.ns_code) => Ok(u),
+        _ => Err(Error::not_found("user", id)),
+    }
+}
+
+fn check_limits(ns: &Namespace, user: &User) -> Result<()> {
+    let max = ns.comm_method_max_qty as usize;
+    if user.emails.len() > max || user.mobiles.len() > max {
+        return Err(Error::bad(format!(
+            "namespace {} allows at most {max} email addresses and {max} mobile numbers per user",
+            ns.code
+        )));
+    }
+    Ok(())
+}
+
+/// A client-given username, if well-formed and free in the namespace.
+async fn claim_username(tx: &mut dyn Tx, ns: &Namespace, name: String) -> Result<String> {
+    if name.chars().count() > 255 || name.chars().any(|c| c.is_control()) {
+        return Err(Error::bad("a username is 1-255 printable characters"));
+    }
+    if tx.username_taken(&ns.code, &name).await? {
+        return Err(Error::Conflict(format!("username {name} is already taken in namespace {}", ns.code)));
+    }
+    Ok(name)
+}
+
+/// A fresh username from the namespace's policy.
+async fn generate_username(tx: &mut dyn Tx, ns: &Namespace, user: &User) -> Result<String> {
+    let source = UsernameSource { email: user.primary_email(), name: &user.name };
+    for attempt in 0..USERNAME_ATTEMPTS {
+        let candidate = ns.username_policy.generate(&source, attempt, &mut rand::thread_rng())?;
+        if !tx.username_taken(&ns.code, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::Conflict(format!("no free username found in namespace {}; give one explicitly", ns.code)))
+}

@@ -1,3 +1,10 @@
 //! Portti's HTTP surface: the wire dialects, operator endpoints and API documentation.
 
+mod app;
+mod auth;
+mod dialect;
+mod extract;
 pub mod ops;
+mod v1;
+
+pub use app::{router, serve, AppState};

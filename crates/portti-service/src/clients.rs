@@ -25,7 +25,8 @@ impl Directory {
         let client = self.build_client(id::new_id(), new).await?;
         let secret = random_secret();
         let mut tx = self.write().await?;
-        tx.insert_client(&client, &self.secret_key.hash(&secret)).await?;
+        tx.insert_client(&client, &self.secret_key.hash(&secret))
+            .await?;
         tx.commit().await?;
         Ok((client, secret))
     }
@@ -37,20 +38,31 @@ impl Directory {
         }
         let mut tx = self.read().await?;
         for code in new.namespaces.iter().chain(new.default_namespace.iter()) {
-            if tx.namespace(code).await?.filter(|ns| &ns.code == code).is_none() {
+            if tx
+                .namespace(code)
+                .await?
+                .filter(|ns| &ns.code == code)
+                .is_none()
+            {
                 return Err(Error::bad(format!("namespace {code} does not exist")));
             }
         }
         let namespaces = (!new.namespaces.is_empty()).then_some(new.namespaces);
         let default_namespace = match (new.default_namespace, &namespaces) {
             (Some(d), Some(list)) if !list.contains(&d) => {
-                return Err(Error::bad(format!("default namespace {d} is not one of the client's namespaces")))
+                return Err(Error::bad(format!(
+                    "default namespace {d} is not one of the client's namespaces"
+                )))
             }
             (Some(d), _) => d,
             (None, Some(list)) => list[0].clone(),
             (None, None) => crate::DEFAULT_NAMESPACE.to_string(),
         };
-        let permissions = if new.permissions.is_empty() { Permission::ALL.to_vec() } else { new.permissions };
+        let permissions = if new.permissions.is_empty() {
+            Permission::ALL.to_vec()
+        } else {
+            new.permissions
+        };
         Ok(ManagementClient {
             id,
             name,
@@ -79,9 +91,14 @@ impl Directory {
     /// namespace (idempotent; the secret is rotated to the given one).
     pub async fn bootstrap_client(&self, id: &str, secret: &str) -> Result<()> {
         if id.is_empty() || id.contains(':') || secret.is_empty() {
-            return Err(Error::bad("the bootstrap client id must be non-empty without ':', and the secret non-empty"));
+            return Err(Error::bad(
+                "the bootstrap client id must be non-empty without ':', and the secret non-empty",
+            ));
         }
-        let new = NewClient { name: "bootstrap".into(), ..Default::default() };
+        let new = NewClient {
+            name: "bootstrap".into(),
+            ..Default::default()
+        };
         let mut client = self.build_client(id.to_string(), new).await?;
         let hash = self.secret_key.hash(secret);
         let mut tx = self.write().await?;
@@ -102,7 +119,10 @@ impl Directory {
         if !self.read().await?.clients().await?.is_empty() {
             return Ok(None);
         }
-        let new = NewClient { name: "initial administrator".into(), ..Default::default() };
+        let new = NewClient {
+            name: "initial administrator".into(),
+            ..Default::default()
+        };
         self.create_client(new).await.map(Some)
     }
 

@@ -117,7 +117,11 @@ pub trait Tx: Send {
     /// Add a management client with its secret's keyed hash.
     async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()>;
     /// Replace a client's grants, and its secret hash when given.
-    async fn update_client(&mut self, client: &ManagementClient, secret_hash: Option<&str>) -> Result<()>;
+    async fn update_client(
+        &mut self,
+        client: &ManagementClient,
+        secret_hash: Option<&str>,
+    ) -> Result<()>;
     /// Remove a client; false when there was none.
     async fn delete_client(&mut self, id: &str) -> Result<bool>;
     /// A client and its secret hash.
@@ -148,6 +152,9 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { migrate: true, max_connections: 8 }
+        OpenOptions {
+            migrate: true,
+            max_connections: 8,
+        }
     }
 }

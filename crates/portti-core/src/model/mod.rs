@@ -7,10 +7,12 @@ mod user;
 
 pub use client::ManagementClient;
 pub use group::{Group, GroupChanges};
-pub use namespace::{DefaultGroupPolicy, LoginIpRule, Namespace, NamespaceChanges, ResetPasswordOptions, SmsSettings};
+pub use namespace::{
+    DefaultGroupPolicy, LoginIpRule, Namespace, NamespaceChanges, ResetPasswordOptions, SmsSettings,
+};
 pub use user::{
-    Address, Consents, CustomerGroupInfo, EmailAddress, EmailInput, Mobile, MobileInput, Names, PlaceOfBirth,
-    StrongIdentification, User, UserChanges,
+    Address, Consents, CustomerGroupInfo, EmailAddress, EmailInput, Mobile, MobileInput, Names,
+    PlaceOfBirth, StrongIdentification, User, UserChanges,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -36,7 +36,10 @@ pub enum Source {
     /// lowercased text; instants' columns hold epoch milliseconds.
     Column(&'static str),
     /// A related table: `from` is `table alias WHERE <join>`, `value` the compared column.
-    Related { from: &'static str, value: &'static str },
+    Related {
+        from: &'static str,
+        value: &'static str,
+    },
 }
 
 /// How one resource's table is laid out.
@@ -53,7 +56,10 @@ pub struct Columns {
 
 impl Columns {
     fn source(&self, attr: &Attr) -> Option<Source> {
-        self.sources.iter().find(|(n, _)| *n == attr.name).map(|(_, s)| *s)
+        self.sources
+            .iter()
+            .find(|(n, _)| *n == attr.name)
+            .map(|(_, s)| *s)
     }
 }
 
@@ -64,10 +70,22 @@ struct Compiler<'a> {
 }
 
 /// The SQL condition for `filter` over the table `cols` describes.
-pub fn compile_where(filter: &Filter, cols: &Columns, d: &dyn SqlDialect, first_bind: usize) -> Result<Where> {
-    let mut c = Compiler { cols, d, binds: Vec::new() };
+pub fn compile_where(
+    filter: &Filter,
+    cols: &Columns,
+    d: &dyn SqlDialect,
+    first_bind: usize,
+) -> Result<Where> {
+    let mut c = Compiler {
+        cols,
+        d,
+        binds: Vec::new(),
+    };
     let sql = c.node(filter, first_bind)?;
-    Ok(Where { sql, binds: c.binds })
+    Ok(Where {
+        sql,
+        binds: c.binds,
+    })
 }
 
 /// `ORDER BY …` for the sort (or creation order), with a stable tie-breaker.
@@ -77,15 +95,25 @@ pub fn compile_order(sort: Option<&Sort>, cols: &Columns, d: &dyn SqlDialect) ->
     };
     let attr = cols.resource.require(&sort.by)?;
     if !attr.sortable() {
-        return Err(Error::bad(format!("cannot sort by the multi-valued attribute '{}'", attr.name)));
+        return Err(Error::bad(format!(
+            "cannot sort by the multi-valued attribute '{}'",
+            attr.name
+        )));
     }
-    let c = Compiler { cols, d, binds: Vec::new() };
+    let c = Compiler {
+        cols,
+        d,
+        binds: Vec::new(),
+    };
     let expr = match cols.source(attr) {
         Some(Source::Column(col)) => col.to_string(),
         _ => c.scalar_expr(attr),
     };
     let dir = if sort.ascending { "ASC" } else { "DESC" };
-    Ok(format!("ORDER BY ({expr}) IS NULL, {expr} {dir}, {}", cols.order))
+    Ok(format!(
+        "ORDER BY ({expr}) IS NULL, {expr} {dir}, {}",
+        cols.order
+    ))
 }
 
 /// A comparison operand after type checks.
@@ -121,7 +149,9 @@ impl Compiler<'_> {
 
     /// The JSON expression of a single-valued attribute, typed for comparison.
     fn scalar_expr(&self, attr: &Attr) -> String {
-        let Shape::Scalar(path) = attr.shape else { unreachable!("scalar_expr on {}", attr.name) };
+        let Shape::Scalar(path) = attr.shape else {
+            unreachable!("scalar_expr on {}", attr.name)
+        };
         self.typed(attr.ty, self.cols.doc, path)
     }
 
@@ -146,7 +176,10 @@ impl Compiler<'_> {
                 format!("({e} IS NOT NULL AND {e} <> '')")
             }
             (None, Shape::List(path)) => {
-                format!("EXISTS (SELECT 1 FROM {})", d.json_elements(self.cols.doc, path, "e"))
+                format!(
+                    "EXISTS (SELECT 1 FROM {})",
+                    d.json_elements(self.cols.doc, path, "e")
+                )
             }
             (None, Shape::InArray { array, field }) => format!(
                 "EXISTS (SELECT 1 FROM {} WHERE {} IS NOT NULL)",
@@ -156,12 +189,22 @@ impl Compiler<'_> {
         })
     }
 
-    fn compare(&mut self, attr: &Attr, op: CompareOp, value: &Value, base: usize) -> Result<String> {
+    fn compare(
+        &mut self,
+        attr: &Attr,
+        op: CompareOp,
+        value: &Value,
+        base: usize,
+    ) -> Result<String> {
         if let Value::Null = value {
             return match op {
                 CompareOp::Eq => Ok(format!("(NOT {})", self.present(attr)?)),
                 CompareOp::Ne => self.present(attr),
-                _ => Err(Error::bad(format!("'{}' cannot compare {} with null", op.as_str(), attr.name))),
+                _ => Err(Error::bad(format!(
+                    "'{}' cannot compare {} with null",
+                    op.as_str(),
+                    attr.name
+                ))),
             };
         }
         let operand = operand(attr, op, value)?;
@@ -171,7 +214,10 @@ impl Compiler<'_> {
         let cond = match (self.cols.source(attr), attr.shape) {
             (Some(Source::Column(col)), _) => self.test(col, attr.ty, op, operand, base),
             (Some(Source::Related { from, value }), _) => {
-                format!("EXISTS (SELECT 1 FROM {from} AND {})", self.test(value, attr.ty, op, operand, base))
+                format!(
+                    "EXISTS (SELECT 1 FROM {from} AND {})",
+                    self.test(value, attr.ty, op, operand, base)
+                )
             }
             (None, Shape::Scalar(_)) => {
                 let e = self.scalar_expr(attr);
@@ -180,26 +226,47 @@ impl Compiler<'_> {
             (None, Shape::List(path)) => {
                 let from = d.json_elements(self.cols.doc, path, "e");
                 let e = d.element_text("e");
-                format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
+                format!(
+                    "EXISTS (SELECT 1 FROM {from} WHERE {})",
+                    self.test(&e, attr.ty, op, operand, base)
+                )
             }
             (None, Shape::InArray { array, field }) => {
                 let from = d.json_elements(self.cols.doc, &[array], "e");
                 let e = self.typed(attr.ty, &d.element_doc("e"), field);
-                format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
+                format!(
+                    "EXISTS (SELECT 1 FROM {from} WHERE {})",
+                    self.test(&e, attr.ty, op, operand, base)
+                )
             }
         };
-        Ok(if multi && negate { format!("(NOT {cond})") } else { cond })
+        Ok(if multi && negate {
+            format!("(NOT {cond})")
+        } else {
+            cond
+        })
     }
 
     /// `expr op operand` for one value.
-    fn test(&mut self, expr: &str, ty: AttrType, op: CompareOp, operand: Operand, base: usize) -> String {
+    fn test(
+        &mut self,
+        expr: &str,
+        ty: AttrType,
+        op: CompareOp,
+        operand: Operand,
+        base: usize,
+    ) -> String {
         let p = match operand {
             Operand::Text(s) => self.bind(Bind::Text(s), base),
             Operand::Int(i) => self.bind(Bind::Int(i), base),
             Operand::Bool(b) => self.bind(Bind::Bool(b), base),
         };
         let d = self.d;
-        let expr = if ty == AttrType::Bool { format!("coalesce({expr}, {})", d.json_bool_false()) } else { expr.to_string() };
+        let expr = if ty == AttrType::Bool {
+            format!("coalesce({expr}, {})", d.json_bool_false())
+        } else {
+            expr.to_string()
+        };
         match op {
             CompareOp::Eq => format!("{expr} = {p}"),
             CompareOp::Ne => d.distinct(&expr, &p),
@@ -227,12 +294,24 @@ fn operand(attr: &Attr, op: CompareOp, value: &Value) -> Result<Operand> {
                 Value::Bool(b) => b.to_string(),
                 Value::Null => unreachable!("null handled by the caller"),
             };
-            Ok(Operand::Text(if attr.ty == AttrType::CiText { s.to_lowercase() } else { s }))
+            Ok(Operand::Text(if attr.ty == AttrType::CiText {
+                s.to_lowercase()
+            } else {
+                s
+            }))
         }
-        _ if text_only => Err(Error::bad(format!("'{}' works only on text, not on {}", op.as_str(), attr.name))),
+        _ if text_only => Err(Error::bad(format!(
+            "'{}' works only on text, not on {}",
+            op.as_str(),
+            attr.name
+        ))),
         AttrType::Bool => {
             if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
-                return Err(Error::bad(format!("'{}' cannot compare the boolean {}", op.as_str(), attr.name)));
+                return Err(Error::bad(format!(
+                    "'{}' cannot compare the boolean {}",
+                    op.as_str(),
+                    attr.name
+                )));
             }
             match value {
                 Value::Bool(b) => Ok(Operand::Bool(*b)),
@@ -243,7 +322,11 @@ fn operand(attr: &Attr, op: CompareOp, value: &Value) -> Result<Operand> {
         }
         AttrType::Int => match value {
             Value::Int(i) => Ok(Operand::Int(*i)),
-            Value::Str(s) => s.trim().parse().map(Operand::Int).map_err(|_| wrong("a whole number")),
+            Value::Str(s) => s
+                .trim()
+                .parse()
+                .map(Operand::Int)
+                .map_err(|_| wrong("a whole number")),
             _ => Err(wrong("a whole number")),
         },
         AttrType::Instant => match value {
@@ -267,7 +350,13 @@ mod tests {
         sources: &[
             ("id", Source::Column("u.id")),
             ("username", Source::Column("u.username_lower")),
-            ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
+            (
+                "memberOf",
+                Source::Related {
+                    from: "memberships m WHERE m.user_id = u.id",
+                    value: "m.group_id",
+                },
+            ),
             ("meta.created", Source::Column("u.created_ms")),
         ],
         order: "u.created_ms, u.id",
@@ -284,9 +373,15 @@ mod tests {
             w.sql,
             "(u.username_lower = ?1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.group_id = ?2))"
         );
-        assert_eq!(w.binds, vec![Bind::Text("ann".into()), Bind::Text("g1".into())]);
+        assert_eq!(
+            w.binds,
+            vec![Bind::Text("ann".into()), Bind::Text("g1".into())]
+        );
         let w = sql(r#"name.givenName co "An""#).unwrap();
-        assert_eq!(w.sql, "instr(json_extract(u.doc, '$.name.givenName'), ?1) > 0");
+        assert_eq!(
+            w.sql,
+            "instr(json_extract(u.doc, '$.name.givenName'), ?1) > 0"
+        );
     }
 
     #[test]
@@ -320,20 +415,50 @@ mod tests {
         assert_eq!(w.binds, vec![Bind::Text("x'); DROP TABLE users;--".into())]);
         assert!(parse(r#"name.x') OR 1=1 eq "a""#).is_err());
         assert!(sql(r#"name.x eq "a""#).is_err());
-        assert!(compile_order(Some(&Sort { by: "username; DROP".into(), ascending: true }), &USERS, &Sqlite).is_err());
+        assert!(compile_order(
+            Some(&Sort {
+                by: "username; DROP".into(),
+                ascending: true
+            }),
+            &USERS,
+            &Sqlite
+        )
+        .is_err());
     }
 
     #[test]
     fn null_and_presence() {
         assert_eq!(sql("nickName eq null").unwrap().sql, "(NOT (json_extract(u.doc, '$.nickName') IS NOT NULL AND json_extract(u.doc, '$.nickName') <> ''))");
-        assert!(sql("emails pr ").unwrap().sql.starts_with("EXISTS (SELECT 1 FROM json_each(u.doc, '$.emails')"));
+        assert!(sql("emails pr ")
+            .unwrap()
+            .sql
+            .starts_with("EXISTS (SELECT 1 FROM json_each(u.doc, '$.emails')"));
     }
 
     #[test]
     fn sorting() {
-        let o = compile_order(Some(&Sort { by: "name.familyName".into(), ascending: false }), &USERS, &Sqlite).unwrap();
+        let o = compile_order(
+            Some(&Sort {
+                by: "name.familyName".into(),
+                ascending: false,
+            }),
+            &USERS,
+            &Sqlite,
+        )
+        .unwrap();
         assert!(o.contains("DESC") && o.ends_with("u.created_ms, u.id"));
-        assert!(compile_order(Some(&Sort { by: "tags".into(), ascending: true }), &USERS, &Sqlite).is_err());
-        assert_eq!(compile_order(None, &USERS, &Sqlite).unwrap(), "ORDER BY u.created_ms, u.id");
+        assert!(compile_order(
+            Some(&Sort {
+                by: "tags".into(),
+                ascending: true
+            }),
+            &USERS,
+            &Sqlite
+        )
+        .is_err());
+        assert_eq!(
+            compile_order(None, &USERS, &Sqlite).unwrap(),
+            "ORDER BY u.created_ms, u.id"
+        );
     }
 }

@@ -10,8 +10,16 @@ use crate::{Query, Scope};
 use portti_core::Result;
 
 /// The full condition of a list query: the namespace scope, then the filter.
-pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn SqlDialect) -> Result<Where> {
-    let mut out = Where { sql: "1 = 1".into(), binds: Vec::new() };
+pub fn query_where(
+    query: &Query,
+    cols: &Columns,
+    scope_column: &str,
+    d: &dyn SqlDialect,
+) -> Result<Where> {
+    let mut out = Where {
+        sql: "1 = 1".into(),
+        binds: Vec::new(),
+    };
     if let Scope::Namespaces(codes) = &query.scope {
         if codes.is_empty() {
             out.sql = "1 = 0".into();

@@ -6,7 +6,9 @@ use crate::{OpenOptions, PoolStats, Store, Tx};
 use async_trait::async_trait;
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,7 +31,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(dir) = base.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = base
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
@@ -61,7 +67,9 @@ async fn migrate(pool: &SqlitePool, apply: bool) -> Result<()> {
         .await
         .unwrap_or(0);
     if applied < MIGRATOR.iter().count() as i64 {
-        return Err(Error::Unavailable("the database schema is outdated: run `portti migrate`".into()));
+        return Err(Error::Unavailable(
+            "the database schema is outdated: run `portti migrate`".into(),
+        ));
     }
     Ok(())
 }
@@ -69,15 +77,22 @@ async fn migrate(pool: &SqlitePool, apply: bool) -> Result<()> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(tx::SqliteTx::new(self.read.begin().await.map_err(db_err)?)))
+        Ok(Box::new(tx::SqliteTx::new(
+            self.read.begin().await.map_err(db_err)?,
+        )))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(tx::SqliteTx::new(self.write.begin().await.map_err(db_err)?)))
+        Ok(Box::new(tx::SqliteTx::new(
+            self.write.begin().await.map_err(db_err)?,
+        )))
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 
@@ -102,14 +117,19 @@ impl Store for SqliteStore {
 /// lost connections make the store unavailable, the rest is internal.
 pub(crate) fn db_err(e: sqlx::Error) -> Error {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => Error::Conflict("the value is already taken".into()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            Error::Conflict("the value is already taken".into())
+        }
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
             Error::Conflict("the resource is still referenced by others".into())
         }
         sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => {
             Error::Unavailable("the database is busy; try again".into())
         }
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => {
             Error::Unavailable(format!("the database is unavailable: {e}"))
         }
         _ => {

@@ -22,14 +22,41 @@ const USERS: Columns = Columns {
         ("nsCode", Source::Column("u.ns_code")),
         ("meta.created", Source::Column("u.created_ms")),
         ("meta.lastModified", Source::Column("u.modified_ms")),
-        ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
-        ("emails", Source::Related { from: "user_emails ue WHERE ue.user_id = u.id", value: "ue.address_lower" }),
+        (
+            "memberOf",
+            Source::Related {
+                from: "memberships m WHERE m.user_id = u.id",
+                value: "m.group_id",
+            },
+        ),
+        (
+            "emails",
+            Source::Related {
+                from: "user_emails ue WHERE ue.user_id = u.id",
+                value: "ue.address_lower",
+            },
+        ),
         (
             "emails.address",
-            Source::Related { from: "user_emails ue WHERE ue.user_id = u.id", value: "ue.address_lower" },
+            Source::Related {
+                from: "user_emails ue WHERE ue.user_id = u.id",
+                value: "ue.address_lower",
+            },
         ),
-        ("mobiles", Source::Related { from: "user_mobiles um WHERE um.user_id = u.id", value: "um.number" }),
-        ("mobiles.number", Source::Related { from: "user_mobiles um WHERE um.user_id = u.id", value: "um.number" }),
+        (
+            "mobiles",
+            Source::Related {
+                from: "user_mobiles um WHERE um.user_id = u.id",
+                value: "um.number",
+            },
+        ),
+        (
+            "mobiles.number",
+            Source::Related {
+                from: "user_mobiles um WHERE um.user_id = u.id",
+                value: "um.number",
+            },
+        ),
     ],
     order: "u.created_ms, u.id",
 };
@@ -43,7 +70,13 @@ const GROUPS: Columns = Columns {
         ("nsCode", Source::Column("g.ns_code")),
         ("meta.created", Source::Column("g.created_ms")),
         ("meta.lastModified", Source::Column("g.modified_ms")),
-        ("memberOf", Source::Related { from: "group_parents gp WHERE gp.group_id = g.id", value: "gp.parent_id" }),
+        (
+            "memberOf",
+            Source::Related {
+                from: "group_parents gp WHERE gp.group_id = g.id",
+                value: "gp.parent_id",
+            },
+        ),
     ],
     order: "g.created_ms, g.id",
 };
@@ -68,7 +101,8 @@ const GROUP_SELECT: &str = "SELECT g.id, g.name, g.ns_code, g.doc, g.created_ms,
      (SELECT json_group_array(parent_id) FROM (SELECT parent_id FROM group_parents WHERE group_id = g.id ORDER BY position)) AS member_of \
      FROM groups g";
 
-const NAMESPACE_SELECT: &str = "SELECT n.id, n.code, n.doc, n.created_ms, n.modified_ms FROM namespaces n";
+const NAMESPACE_SELECT: &str =
+    "SELECT n.id, n.code, n.doc, n.created_ms, n.modified_ms FROM namespaces n";
 
 /// A transaction on the SQLite store.
 pub struct SqliteTx {
@@ -81,19 +115,37 @@ impl SqliteTx {
     }
 
     async fn fetch_all(&mut self, sql: &str, binds: &[Bind]) -> Result<Vec<SqliteRow>> {
-        bound(sqlx::query(sql), binds).fetch_all(&mut *self.tx).await.map_err(db_err)
+        bound(sqlx::query(sql), binds)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_err)
     }
 
     async fn count(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        let row = bound(sqlx::query(sql), binds).fetch_one(&mut *self.tx).await.map_err(db_err)?;
+        let row = bound(sqlx::query(sql), binds)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
         Ok(row.try_get::<i64, _>(0).map_err(db_err)? as u64)
     }
 
     /// Count the matches and fetch one page of them.
-    async fn page(&mut self, select: &str, table: &str, cols: &Columns, scope: &str, q: &Query) -> Result<(u64, Vec<SqliteRow>)> {
+    async fn page(
+        &mut self,
+        select: &str,
+        table: &str,
+        cols: &Columns,
+        scope: &str,
+        q: &Query,
+    ) -> Result<(u64, Vec<SqliteRow>)> {
         let w = query_where(q, cols, scope, &Dialect)?;
         let order = compile_order(q.page.sort.as_ref(), cols, &Dialect)?;
-        let total = self.count(&format!("SELECT count(*) FROM {table} WHERE {}", w.sql), &w.binds).await?;
+        let total = self
+            .count(
+                &format!("SELECT count(*) FROM {table} WHERE {}", w.sql),
+                &w.binds,
+            )
+            .await?;
         if q.page.count == 0 || q.page.start >= total {
             return Ok((total, Vec::new()));
         }
@@ -101,7 +153,12 @@ impl SqliteTx {
         let n = binds.len();
         binds.push(Bind::Int(q.page.count as i64));
         binds.push(Bind::Int(q.page.start.min(i64::MAX as u64) as i64));
-        let sql = format!("{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}", w.sql, n + 1, n + 2);
+        let sql = format!(
+            "{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}",
+            w.sql,
+            n + 1,
+            n + 2
+        );
         Ok((total, self.fetch_all(&sql, &binds).await?))
     }
 
@@ -114,16 +171,31 @@ impl SqliteTx {
                 .map_err(db_err)?;
         }
         for (i, e) in user.emails.iter().enumerate() {
-            self.insert_side("INSERT INTO user_emails (user_id, address_lower, position) VALUES (?1, ?2, ?3)", &user.id, &e.address.to_lowercase(), i)
-                .await?;
+            self.insert_side(
+                "INSERT INTO user_emails (user_id, address_lower, position) VALUES (?1, ?2, ?3)",
+                &user.id,
+                &e.address.to_lowercase(),
+                i,
+            )
+            .await?;
         }
         for (i, m) in user.mobiles.iter().enumerate() {
-            self.insert_side("INSERT INTO user_mobiles (user_id, number, position) VALUES (?1, ?2, ?3)", &user.id, &m.number, i)
-                .await?;
+            self.insert_side(
+                "INSERT INTO user_mobiles (user_id, number, position) VALUES (?1, ?2, ?3)",
+                &user.id,
+                &m.number,
+                i,
+            )
+            .await?;
         }
         for (i, g) in user.member_of.iter().enumerate() {
-            self.insert_side("INSERT INTO memberships (user_id, group_id, position) VALUES (?1, ?2, ?3)", &user.id, g, i)
-                .await?;
+            self.insert_side(
+                "INSERT INTO memberships (user_id, group_id, position) VALUES (?1, ?2, ?3)",
+                &user.id,
+                g,
+                i,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -135,13 +207,24 @@ impl SqliteTx {
             .await
             .map_err(db_err)?;
         for (i, p) in group.member_of.iter().enumerate() {
-            self.insert_side("INSERT INTO group_parents (group_id, parent_id, position) VALUES (?1, ?2, ?3)", &group.id, p, i)
-                .await?;
+            self.insert_side(
+                "INSERT INTO group_parents (group_id, parent_id, position) VALUES (?1, ?2, ?3)",
+                &group.id,
+                p,
+                i,
+            )
+            .await?;
         }
         Ok(())
     }
 
-    async fn insert_side(&mut self, sql: &str, id: &str, value: &str, position: usize) -> Result<()> {
+    async fn insert_side(
+        &mut self,
+        sql: &str,
+        id: &str,
+        value: &str,
+        position: usize,
+    ) -> Result<()> {
         sqlx::query(sql)
             .bind(id)
             .bind(value)
@@ -153,7 +236,11 @@ impl SqliteTx {
     }
 
     async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        Ok(bound(sqlx::query(sql), binds).execute(&mut *self.tx).await.map_err(db_err)?.rows_affected())
+        Ok(bound(sqlx::query(sql), binds)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected())
     }
 }
 
@@ -219,8 +306,18 @@ fn conflict(e: Error, msg: impl FnOnce() -> String) -> Error {
     }
 }
 
-fn page<T>(q: &Query, total: u64, rows: Vec<SqliteRow>, f: fn(&SqliteRow) -> Result<T>) -> Result<Page<T>> {
-    Ok(Page { items: rows.iter().map(f).collect::<Result<_>>()?, total, start: q.page.start, count: q.page.count })
+fn page<T>(
+    q: &Query,
+    total: u64,
+    rows: Vec<SqliteRow>,
+    f: fn(&SqliteRow) -> Result<T>,
+) -> Result<Page<T>> {
+    Ok(Page {
+        items: rows.iter().map(f).collect::<Result<_>>()?,
+        total,
+        start: q.page.start,
+        count: q.page.count,
+    })
 }
 
 #[async_trait]
@@ -230,8 +327,12 @@ impl Tx for SqliteTx {
     }
 
     async fn setting(&mut self, key: &str) -> Result<Option<String>> {
-        let rows = self.fetch_all("SELECT value FROM settings WHERE key = ?1", &[text(key)]).await?;
-        rows.first().map(|r| r.try_get(0).map_err(db_err)).transpose()
+        let rows = self
+            .fetch_all("SELECT value FROM settings WHERE key = ?1", &[text(key)])
+            .await?;
+        rows.first()
+            .map(|r| r.try_get(0).map_err(db_err))
+            .transpose()
     }
 
     async fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
@@ -258,7 +359,11 @@ impl Tx for SqliteTx {
         let (_, modified) = rows::meta_ms(&ns.meta);
         self.exec(
             "UPDATE namespaces SET doc = ?2, modified_ms = ?3 WHERE id = ?1",
-            &[text(&ns.id), Bind::Text(rows::namespace_doc(ns)?), Bind::Int(modified)],
+            &[
+                text(&ns.id),
+                Bind::Text(rows::namespace_doc(ns)?),
+                Bind::Int(modified),
+            ],
         )
         .await?;
         Ok(())
@@ -272,19 +377,33 @@ impl Tx for SqliteTx {
     }
 
     async fn namespace(&mut self, id_or_code: &str) -> Result<Option<Namespace>> {
-        let sql = format!("{NAMESPACE_SELECT} WHERE n.id = ?1 OR n.code = ?1 ORDER BY n.id = ?1 DESC LIMIT 1");
+        let sql = format!(
+            "{NAMESPACE_SELECT} WHERE n.id = ?1 OR n.code = ?1 ORDER BY n.id = ?1 DESC LIMIT 1"
+        );
         let rows = self.fetch_all(&sql, &[text(id_or_code)]).await?;
         rows.first().map(namespace_row).transpose()
     }
 
     async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {
-        let (total, rows) = self.page(NAMESPACE_SELECT, "namespaces n", &NAMESPACES, "n.code", q).await?;
+        let (total, rows) = self
+            .page(NAMESPACE_SELECT, "namespaces n", &NAMESPACES, "n.code", q)
+            .await?;
         page(q, total, rows, namespace_row)
     }
 
     async fn namespace_usage(&mut self, code: &str) -> Result<(u64, u64)> {
-        let users = self.count("SELECT count(*) FROM users WHERE ns_code = ?1", &[text(code)]).await?;
-        let groups = self.count("SELECT count(*) FROM groups WHERE ns_code = ?1", &[text(code)]).await?;
+        let users = self
+            .count(
+                "SELECT count(*) FROM users WHERE ns_code = ?1",
+                &[text(code)],
+            )
+            .await?;
+        let groups = self
+            .count(
+                "SELECT count(*) FROM groups WHERE ns_code = ?1",
+                &[text(code)],
+            )
+            .await?;
         Ok((users, groups))
     }
 
@@ -310,25 +429,41 @@ impl Tx for SqliteTx {
         let (_, modified) = rows::meta_ms(&group.meta);
         self.exec(
             "UPDATE groups SET name = ?2, doc = ?3, modified_ms = ?4 WHERE id = ?1",
-            &[text(&group.id), text(&group.name), Bind::Text(rows::group_doc(group)?), Bind::Int(modified)],
+            &[
+                text(&group.id),
+                text(&group.name),
+                Bind::Text(rows::group_doc(group)?),
+                Bind::Int(modified),
+            ],
         )
         .await
-        .map_err(|e| conflict(e, || format!("a group named {} already exists in namespace {}", group.name, group.ns_code)))?;
+        .map_err(|e| {
+            conflict(e, || {
+                format!(
+                    "a group named {} already exists in namespace {}",
+                    group.name, group.ns_code
+                )
+            })
+        })?;
         self.write_group_parents(group).await
     }
 
     async fn delete_groups_of(&mut self, ns_code: &str) -> Result<()> {
-        self.exec("DELETE FROM groups WHERE ns_code = ?1", &[text(ns_code)]).await?;
+        self.exec("DELETE FROM groups WHERE ns_code = ?1", &[text(ns_code)])
+            .await?;
         Ok(())
     }
 
     async fn delete_group(&mut self, id: &str) -> Result<()> {
-        self.exec("DELETE FROM groups WHERE id = ?1", &[text(id)]).await?;
+        self.exec("DELETE FROM groups WHERE id = ?1", &[text(id)])
+            .await?;
         Ok(())
     }
 
     async fn group(&mut self, id: &str) -> Result<Option<Group>> {
-        let rows = self.fetch_all(&format!("{GROUP_SELECT} WHERE g.id = ?1"), &[text(id)]).await?;
+        let rows = self
+            .fetch_all(&format!("{GROUP_SELECT} WHERE g.id = ?1"), &[text(id)])
+            .await?;
         rows.first().map(group_row).transpose()
     }
 
@@ -339,7 +474,9 @@ impl Tx for SqliteTx {
     }
 
     async fn find_groups(&mut self, q: &Query) -> Result<Page<Group>> {
-        let (total, rows) = self.page(GROUP_SELECT, "groups g", &GROUPS, "g.ns_code", q).await?;
+        let (total, rows) = self
+            .page(GROUP_SELECT, "groups g", &GROUPS, "g.ns_code", q)
+            .await?;
         page(q, total, rows, group_row)
     }
 
@@ -395,17 +532,22 @@ impl Tx for SqliteTx {
     }
 
     async fn delete_user(&mut self, id: &str) -> Result<()> {
-        self.exec("DELETE FROM users WHERE id = ?1", &[text(id)]).await?;
+        self.exec("DELETE FROM users WHERE id = ?1", &[text(id)])
+            .await?;
         Ok(())
     }
 
     async fn user(&mut self, id: &str) -> Result<Option<User>> {
-        let rows = self.fetch_all(&format!("{USER_SELECT} WHERE u.id = ?1"), &[text(id)]).await?;
+        let rows = self
+            .fetch_all(&format!("{USER_SELECT} WHERE u.id = ?1"), &[text(id)])
+            .await?;
         rows.first().map(user_row).transpose()
     }
 
     async fn find_users(&mut self, q: &Query) -> Result<Page<User>> {
-        let (total, rows) = self.page(USER_SELECT, "users u", &USERS, "u.ns_code", q).await?;
+        let (total, rows) = self
+            .page(USER_SELECT, "users u", &USERS, "u.ns_code", q)
+            .await?;
         page(q, total, rows, user_row)
     }
 
@@ -426,7 +568,10 @@ impl Tx for SqliteTx {
                 text(&client.id),
                 Bind::Text(rows::client_doc(client)?),
                 text(secret_hash),
-                Bind::Int(portti_core::time::parse_ms(&client.created).unwrap_or_else(portti_core::time::now_ms)),
+                Bind::Int(
+                    portti_core::time::parse_ms(&client.created)
+                        .unwrap_or_else(portti_core::time::now_ms),
+                ),
             ],
         )
         .await
@@ -434,32 +579,61 @@ impl Tx for SqliteTx {
         Ok(())
     }
 
-    async fn update_client(&mut self, client: &ManagementClient, secret_hash: Option<&str>) -> Result<()> {
+    async fn update_client(
+        &mut self,
+        client: &ManagementClient,
+        secret_hash: Option<&str>,
+    ) -> Result<()> {
         let doc = Bind::Text(rows::client_doc(client)?);
         match secret_hash {
-            Some(h) => self.exec("UPDATE clients SET doc = ?2, secret_hash = ?3 WHERE id = ?1", &[text(&client.id), doc, text(h)]).await?,
-            None => self.exec("UPDATE clients SET doc = ?2 WHERE id = ?1", &[text(&client.id), doc]).await?,
+            Some(h) => {
+                self.exec(
+                    "UPDATE clients SET doc = ?2, secret_hash = ?3 WHERE id = ?1",
+                    &[text(&client.id), doc, text(h)],
+                )
+                .await?
+            }
+            None => {
+                self.exec(
+                    "UPDATE clients SET doc = ?2 WHERE id = ?1",
+                    &[text(&client.id), doc],
+                )
+                .await?
+            }
         };
         Ok(())
     }
 
     async fn delete_client(&mut self, id: &str) -> Result<bool> {
-        Ok(self.exec("DELETE FROM clients WHERE id = ?1", &[text(id)]).await? > 0)
+        Ok(self
+            .exec("DELETE FROM clients WHERE id = ?1", &[text(id)])
+            .await?
+            > 0)
     }
 
     async fn client(&mut self, id: &str) -> Result<Option<(ManagementClient, String)>> {
-        let rows = self.fetch_all("SELECT doc, secret_hash FROM clients WHERE id = ?1", &[text(id)]).await?;
+        let rows = self
+            .fetch_all(
+                "SELECT doc, secret_hash FROM clients WHERE id = ?1",
+                &[text(id)],
+            )
+            .await?;
         match rows.first() {
             None => Ok(None),
             Some(r) => {
                 let doc: String = r.try_get(0).map_err(db_err)?;
-                Ok(Some((rows::client_from(&doc)?, r.try_get(1).map_err(db_err)?)))
+                Ok(Some((
+                    rows::client_from(&doc)?,
+                    r.try_get(1).map_err(db_err)?,
+                )))
             }
         }
     }
 
     async fn clients(&mut self) -> Result<Vec<ManagementClient>> {
-        let rows = self.fetch_all("SELECT doc FROM clients ORDER BY created_ms, id", &[]).await?;
+        let rows = self
+            .fetch_all("SELECT doc FROM clients ORDER BY created_ms, id", &[])
+            .await?;
         rows.iter()
             .map(|r| rows::client_from(&r.try_get::<String, _>(0).map_err(db_err)?))
             .collect()

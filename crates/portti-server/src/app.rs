@@ -1,0 +1,135 @@
+//! The whole HTTP application: every dialect, the operator endpoints, and the layers around them.
+
+use crate::dialect::{ApiError, Dialect};
+use crate::extract::BODY_LIMIT;
+use crate::ops::metrics::{self, Metrics};
+use crate::v1::{self, V1};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use portti_core::Error;
+use portti_service::Directory;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The directory service.
+    pub dir: Arc<Directory>,
+    /// Base of absolute links (`meta.location`, discovery), without a trailing slash.
+    pub public_url: String,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// The OpenAPI document and the page made from it.
+    pub docs: Arc<Docs>,
+}
+
+/// The API documentation, rendered once at start.
+pub struct Docs {
+    /// `/apidoc/openapi.json`.
+    pub json: String,
+    /// `/apidoc`.
+    pub html: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Portti",
+        description = "Portti keeps users, namespaces and groups, and serves them over the Management API v1 \
+            (the `trivoreid` SDK's dialect, under `/api/rest/v1`). Management clients authenticate with HTTP Basic \
+            (client id and secret). Lists take `startIndex` (0-based), `count` (at most 500) and a SCIM-style `filter` \
+            such as `(nsCode eq \"demo\") and (emails pr)`. Errors carry `errorMessage` and `statusCode`."
+    ),
+    tags(
+        (name = "users", description = "Users of the namespaces"),
+        (name = "namespaces", description = "Namespaces (tenants) and their policies"),
+        (name = "groups", description = "Groups and their nesting"),
+        (name = "operations", description = "Health, metrics and this documentation (no authentication)")
+    ),
+    modifiers(&BasicAuth)
+)]
+struct ApiDoc;
+
+struct BasicAuth;
+
+impl Modify for BasicAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let scheme = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build());
+        api.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("basic", scheme);
+    }
+}
+
+/// The application router over `dir`.
+pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
+    let (routes, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(v1::routes())
+        .merge(crate::ops::routes())
+        .split_for_parts();
+    let api = serde_json::to_value(&api).unwrap_or_default();
+    let docs = Docs {
+        json: api.to_string(),
+        html: crate::ops::apidoc::render(&api),
+    };
+    let state = AppState {
+        dir,
+        public_url: public_url.trim_end_matches('/').to_string(),
+        metrics: Arc::new(Metrics::new()),
+        docs: Arc::new(docs),
+    };
+    routes
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            V1::error_response(&Error::Internal(
+                "the server failed to handle the request".into(),
+            ))
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn unknown_route(req: Request) -> Response {
+    let msg = format!("no such endpoint: {} {}", req.method(), req.uri().path());
+    ApiError::<V1>::from(Error::NotFound(msg)).into_response()
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let msg = format!(
+        "method {} is not allowed on {}",
+        req.method(),
+        req.uri().path()
+    );
+    v1::error_body(axum::http::StatusCode::METHOD_NOT_ALLOWED, msg)
+}
+
+/// Serve `app` on `listener` until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

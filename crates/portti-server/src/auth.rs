@@ -1,0 +1,75 @@
+//! Who is calling: HTTP Basic with management client credentials.
+
+use crate::dialect::{ApiError, Dialect};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use portti_core::Error;
+use portti_service::Caller;
+use std::marker::PhantomData;
+
+/// The authenticated caller of a request in dialect `D`.
+pub struct Auth<D>(pub Caller, PhantomData<fn() -> D>);
+
+impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
+    type Rejection = ApiError<D>;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                unauthorized("authentication required: HTTP Basic with a client id and secret")
+            })?;
+        let (id, secret) = basic_credentials(header)?;
+        let caller = state.dir.authenticate_client(&id, &secret).await?;
+        Ok(Auth(caller, PhantomData))
+    }
+}
+
+/// The id and secret of an `Authorization: Basic …` header.
+fn basic_credentials(header: &str) -> Result<(String, String), Error> {
+    let (scheme, value) = header.trim().split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(unauthorized(
+            "unsupported authorization scheme: use HTTP Basic with a client id and secret",
+        ));
+    }
+    let decoded = STANDARD
+        .decode(value.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
+    Ok((id.to_string(), secret.to_string()))
+}
+
+fn unauthorized(msg: &str) -> Error {
+    Error::Unauthorized(msg.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_parsing() {
+        let h = format!("Basic {}", STANDARD.encode("id:se:cret"));
+        assert_eq!(
+            basic_credentials(&h).unwrap(),
+            ("id".into(), "se:cret".into())
+        );
+        assert!(basic_credentials("Bearer x").is_err());
+        assert!(basic_credentials("Basic !!!").is_err());
+        assert!(basic_credentials(&format!("basic {}", STANDARD.encode("nocolon"))).is_err());
+    }
+}

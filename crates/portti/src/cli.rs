@@ -1,0 +1,134 @@
+//! The command line: `serve`, `client`, `migrate`.
+
+use crate::config::{Flags, ServeFlags, Settings};
+use clap::{Parser, Subcommand};
+use portti_core::permission::Permission;
+use portti_service::{Config, Directory, NewClient};
+use portti_store::OpenOptions;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Portti: an identity and user-management server in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "portti", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    flags: Flags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (SQLite under ./portti-data, listening on 127.0.0.1:8080, by default).
+    Serve(ServeFlags),
+    /// Manage management API clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Create a client and print {"clientId","clientSecret"} (the secret is shown only here).
+    Create {
+        /// A name for operators.
+        #[arg(long)]
+        name: String,
+        /// A namespace code the client may reach (repeatable; none: every namespace).
+        #[arg(long = "namespace", value_name = "CODE")]
+        namespaces: Vec<String>,
+        /// A permission to grant (repeatable; none: every permission).
+        #[arg(long = "permission", value_name = "PERM", value_parser = parse_permission)]
+        permissions: Vec<Permission>,
+        /// Where requests naming no namespace go.
+        #[arg(long, value_name = "CODE")]
+        default_namespace: Option<String>,
+    },
+    /// List clients, one JSON object per line.
+    List,
+    /// Delete a client.
+    Delete {
+        /// The client id.
+        id: String,
+    },
+}
+
+fn parse_permission(s: &str) -> Result<Permission, String> {
+    s.parse().map_err(|e| {
+        let all: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+        format!("{e}; known: {}", all.join(", "))
+    })
+}
+
+/// Run the parsed command.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve(serve) => {
+            let settings = Settings::resolve(&cli.flags, &serve)?;
+            crate::serve::run(settings).await
+        }
+        Command::Migrate => {
+            let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
+            let store = portti_store::open(&settings.database_url, &OpenOptions::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            eprintln!("portti: migrations applied to {}", settings.database_url);
+            Ok(())
+        }
+        Command::Client(cmd) => {
+            let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
+            let dir = open_directory(&settings).await?;
+            let out = client_command(&dir, cmd).await;
+            dir.store().close().await;
+            out
+        }
+    }
+}
+
+/// Open the store and the directory service on it.
+pub async fn open_directory(settings: &Settings) -> Result<Directory, String> {
+    let store = portti_store::open(&settings.database_url, &OpenOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    Directory::open(
+        Arc::clone(&store),
+        Config {
+            hash_cost: settings.hash_cost,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+async fn client_command(dir: &Directory, cmd: ClientCommand) -> Result<(), String> {
+    match cmd {
+        ClientCommand::Create {
+            name,
+            namespaces,
+            permissions,
+            default_namespace,
+        } => {
+            let new = NewClient {
+                name,
+                namespaces,
+                permissions,
+                default_namespace,
+            };
+            let (client, secret) = dir.create_client(new).await.map_err(|e| e.to_string())?;
+            println!("{}", json!({"clientId": client.id, "clientSecret": secret}));
+        }
+        ClientCommand::List => {
+            for c in dir.list_clients().await.map_err(|e| e.to_string())? {
+                println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
+            }
+        }
+        ClientCommand::Delete { id } => {
+            dir.delete_client(&id).await.map_err(|e| e.to_string())?;
+            eprintln!("portti: client {id} deleted");
+        }
+    }
+    Ok(())
+}

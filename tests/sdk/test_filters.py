@@ -301,3 +301,49 @@ def test_namespace_filters(api, make_namespace):
     assert codes(Filter(Filter.STARTS_WITH, "name", label)) == {a.code, b.code}
     assert codes(or_(eq("code", a.code), eq("code", b.code))) == {a.code, b.code}
     assert codes(and_(eq("code", a.code), eq("name", label + " two"))) == set()
+
+
+# --------------------------------------------------------------------------- #
+# Value forms
+# --------------------------------------------------------------------------- #
+
+def test_boolean_as_quoted_string(api, pop):
+    # 6.1.7: the extension SDK sends booleans as "True"/"False" strings.
+    check(api, pop, in_ns(pop, RawFilter('locked eq "True"')), ["dave"])
+    check(api, pop, in_ns(pop, RawFilter('locked eq "False"')), [n for n in ALL if n != "dave"])
+
+
+def test_datetime_values_compare_as_instants(api, pop):
+    # 3.2: a quoted value that parses as an ISO instant is compared as a date-time,
+    # so "...:31Z" is earlier than "...:31.785Z" although it sorts later as text.
+    created = pop["users"]["dave"].meta.created
+    whole_seconds = created[:19] + "Z"
+    if whole_seconds == created:
+        pytest.skip("dave was created on a whole second")
+    page = api.user_service.get_all(in_ns(pop, Filter(Filter.GREATER_THAN, "meta.created", whole_seconds)))
+    assert "dave" in names(page, pop), f"meta.created gt {whole_seconds!r} must include {created!r}"
+    page = api.user_service.get_all(in_ns(pop, Filter(Filter.LESS_OR_EQUAL_THAN, "meta.created", whole_seconds)))
+    assert "dave" not in names(page, pop)
+
+
+def test_quoted_values_with_special_characters(api, make_namespace):
+    ns = make_namespace()
+    tricky = [
+        ("Ann & Co", "Smith and (Jones)"),
+        ("Åsa", "Öberg-Ström"),
+        ("Plus+Sign", "Percent %20 literal"),
+    ]
+    ids = {}
+    for given, family in tricky:
+        u = api.user_service.create(User({"nsCode": ns.code, "name": {"givenName": given, "familyName": family}}))
+        ids[given] = u.id
+
+    def found(f):
+        return {u.id for u in api.user_service.get_all(and_(eq("nsCode", ns.code), f)).resources}
+
+    assert found(Filter(Filter.CONTAINS, "name.givenName", "Ann & Co")) == {ids["Ann & Co"]}
+    assert found(eq("name.familyName", "Smith and (Jones)")) == {ids["Ann & Co"]}
+    assert found(eq("name.givenName", "Åsa")) == {ids["Åsa"]}
+    assert found(Filter(Filter.ENDS_WITH, "name.familyName", "Ström")) == {ids["Åsa"]}
+    assert found(eq("name.givenName", "Plus+Sign")) == {ids["Plus+Sign"]}
+    assert found(eq("name.familyName", "Percent %20 literal")) == {ids["Plus+Sign"]}

@@ -131,3 +131,29 @@ def test_create_without_name_is_400(api, make_namespace):
 
 def test_create_in_unknown_namespace_fails(api):
     expect_error((400, 404), api.group_service.create, Group({"name": "g", "nsCode": unique_code("nope")}))
+
+
+def test_ns_code_is_immutable(api, make_namespace):
+    ns, other = make_namespace(), make_namespace()
+    g = api.group_service.create(Group({"name": "stay", "nsCode": ns.code}))
+    g.nsCode = other.code
+    try:
+        updated = api.group_service.update(g)
+        assert updated.nsCode == ns.code
+    except Exception as e:  # 400 is the other allowed answer (G4)
+        assert getattr(e, "resporse_code", None) == 400, str(e)
+    assert api.group_service.get(g.id).nsCode == ns.code
+    assert api.group_service.get_all(eq("nsCode", other.code)).totalResults == 0
+
+
+def test_path_id_beats_body_id(api, make_namespace):
+    ns = make_namespace()
+    a = api.group_service.create(Group({"name": "a", "nsCode": ns.code, "description": "A"}))
+    b = api.group_service.create(Group({"name": "b", "nsCode": ns.code, "description": "B"}))
+    a.description = "changed"
+    a.name = "a2"
+    updated = api.group_service.update(a, b.id)  # body id is a.id, path is b.id
+    assert updated.id == b.id
+    assert api.group_service.get(b.id).description == "changed"
+    got_a = api.group_service.get(a.id)
+    assert got_a.name == "a" and got_a.description == "A"

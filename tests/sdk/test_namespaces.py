@@ -162,3 +162,13 @@ def test_delete_with_users_is_409(api, make_namespace):
     api.user_service.delete(user.id)
     api.namespace_service.delete(ns.code)
     expect_error(404, api.namespace_service.get, ns.code)
+
+
+def test_path_resolves_id_before_code(api, make_namespace):
+    # N3: {idOrCode} is resolved by id first, then by code.
+    first = make_namespace(name="First")
+    second = make_namespace(name="Second", code=first.id)
+    assert second.code == first.id and second.id != first.id
+    assert api.namespace_service.get(first.id).name == "First"
+    assert api.namespace_service.get(second.id).name == "Second"
+    assert api.namespace_service.get_all(eq("code", first.id)).resources[0].id == second.id

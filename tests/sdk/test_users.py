@@ -291,3 +291,113 @@ def test_delete_then_404(api, make_namespace):
     expect_error(404, api.user_service.delete, u.id)
     assert api.user_service.get_all(eq("id", u.id)).totalResults == 0
     assert api.user_service.get_all(eq("nsCode", ns.code)).totalResults == 0
+
+
+# --------------------------------------------------------------------------- #
+# Immutable and read-only fields, path ids (6.1.2, 6.1.4, 6.1.5, 0 item 11)
+# --------------------------------------------------------------------------- #
+
+def test_ns_code_is_immutable_on_put(api, make_namespace):
+    ns, other = make_namespace(), make_namespace()
+    u = api.user_service.create(User({"nsCode": ns.code}))
+    u.nsCode = other.code
+    try:
+        updated = api.user_service.update(u)
+        assert updated.nsCode == ns.code
+    except Exception as e:  # rejecting the change with 400 is acceptable too
+        assert getattr(e, "resporse_code", None) == 400, str(e)
+    assert api.user_service.get(u.id).nsCode == ns.code
+    assert api.user_service.get_all(eq("nsCode", other.code)).totalResults == 0
+
+
+def test_read_only_fields_echoed_back_are_ignored(api, make_namespace):
+    ns = make_namespace()
+    u = api.user_service.create(User({"nsCode": ns.code}))
+    before = api.user_service.get(u.id)
+    u = api.user_service.get(u.id)
+    u.strongIdentification.identified = True
+    u.strongIdentification.count = 7
+    u.strongIdentification.personalId = "010101-123A"
+    u.meta.created = "2001-01-01T00:00:00Z"
+    u.meta.location = "http://evil.example/x"
+    u.customerGroupInfo.studentValidNow = True
+    u.id = "ffffffffffffffffffffffff"
+    u.nickName = "changed"
+    updated = api.user_service.update(u, before.id)
+    got = api.user_service.get(before.id)
+    for x in (updated, got):
+        assert x.id == before.id
+        assert x.nickName == "changed"
+        assert x.strongIdentification.serialize() == before.strongIdentification.serialize()
+        assert x.meta.created == before.meta.created
+        assert x.meta.location == before.meta.location
+        assert x.customerGroupInfo.studentValidNow == before.customerGroupInfo.studentValidNow
+    expect_error(404, api.user_service.get, "ffffffffffffffffffffffff")
+
+
+def test_path_id_beats_body_id(api, make_namespace):
+    ns = make_namespace()
+    a = api.user_service.create(User({"nsCode": ns.code, "nickName": "A"}))
+    b = api.user_service.create(User({"nsCode": ns.code, "nickName": "B"}))
+    a_username, b_username = a.username, b.username
+    a.nickName = "written"
+    a.username = None
+    updated = api.user_service.update(a, b.id)  # body id is a.id, path is b.id
+    assert updated.id == b.id
+    got_b = api.user_service.get(b.id)
+    assert got_b.nickName == "written" and got_b.username == b_username
+    got_a = api.user_service.get(a.id)
+    assert got_a.nickName == "A" and got_a.username == a_username
+
+
+def test_changing_case_of_own_username_is_allowed(api, make_namespace):
+    ns = make_namespace()
+    u = api.user_service.create(User({"nsCode": ns.code, "username": "casey"}))
+    u.username = "Casey"
+    assert api.user_service.update(u).username == "Casey"
+    assert api.user_service.get(u.id).username == "Casey"
+
+
+# --------------------------------------------------------------------------- #
+# Concurrency: uniqueness holds and nothing answers 5xx
+# --------------------------------------------------------------------------- #
+
+def _parallel(fn, n):
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+        futures = [pool.submit(fn, i) for i in range(n)]
+        return [f.result() for f in futures]
+
+
+def test_concurrent_duplicate_usernames(api, make_namespace):
+    from trivoreid.exceptions import TrivoreIDException
+    ns = make_namespace()
+
+    def attempt(i):
+        try:
+            return api.user_service.create(User({"nsCode": ns.code, "username": "racer" if i % 2 else "RACER"})).id
+        except TrivoreIDException as e:
+            return e.resporse_code
+
+    results = _parallel(attempt, 10)
+    created = [r for r in results if isinstance(r, str)]
+    assert len(created) == 1, results
+    assert sorted(r for r in results if not isinstance(r, str)) == [409] * 9, results
+    assert api.user_service.get_all(eq("nsCode", ns.code)).totalResults == 1
+
+
+def test_concurrent_auto_created_group(api, make_namespace):
+    ns = make_namespace()
+    users = _parallel(lambda i: api.user_service.create(User({"nsCode": ns.code, "memberOf": ["crowd"]})), 8)
+    groups = api.group_service.get_all(eq("nsCode", ns.code)).resources
+    assert [g.name for g in groups] == ["crowd"], "one group per name, however many creates race"
+    assert {tuple(u.memberOf) for u in users} == {(groups[0].id,)}
+    page = api.user_service.get_all(and_(eq("nsCode", ns.code), eq("memberOf", groups[0].id)))
+    assert page.totalResults == 8
+
+
+def test_concurrent_generated_usernames_are_unique(api, make_namespace):
+    ns = make_namespace(policy=UsernamePolicy.CVCV)
+    users = _parallel(lambda i: api.user_service.create(User({"nsCode": ns.code})), 12)
+    names = [u.username.lower() for u in users]
+    assert len(set(names)) == 12, names

@@ -1,0 +1,8 @@
+//! Integration tests: the real `portti` binary on an ephemeral port with a temporary store.
+
+mod durability;
+mod errors;
+mod harness;
+mod isolation;
+mod operator;
+mod resources;

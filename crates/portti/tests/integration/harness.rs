@@ -146,10 +146,6 @@ impl Server {
         self.stderr.lock().unwrap().join("\n")
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// SIGKILL: no chance to clean up.
     pub fn kill(mut self) {
         let _ = self.child.kill();

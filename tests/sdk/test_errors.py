@@ -305,3 +305,27 @@ def test_healthz(server):
     resp = requests.get(server.url + "/healthz")
     assert resp.status_code == 200
     assert resp.json() == {"status": "ok"}
+
+
+def test_path_segments_are_percent_decoded(api, http):
+    from trivoreid.models.namespace import Namespace
+    code = unique_code("p.c-") + "_x"
+    api.namespace_service.create(Namespace({"code": code, "name": "Percent"}))
+    try:
+        encoded = "".join(ch if ch.isalnum() else "%{:02X}".format(ord(ch)) for ch in code)
+        assert encoded != code
+        resp = http.get(f"namespace/{encoded}")
+        assert resp.status_code == 200, resp.text
+        assert _json(resp)["code"] == code
+    finally:
+        api.namespace_service.delete(code)
+
+
+def test_meta_location_is_absolute_resource_url(http, server, sample):
+    base = server.url + "/api/rest/v1/"
+    user = _json(http.get(f"user/{sample['rich'].id}"))
+    assert user["meta"]["location"] == base + f"user/{sample['rich'].id}"
+    group = _json(http.get(f"group/{sample['child'].id}"))
+    assert group["meta"]["location"] == base + f"group/{sample['child'].id}"
+    ns = _json(http.get(f"namespace/{sample['code']}"))
+    assert ns["meta"]["location"] in (base + f"namespace/{ns['id']}", base + f"namespace/{sample['code']}")

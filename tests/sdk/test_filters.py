@@ -347,3 +347,16 @@ def test_quoted_values_with_special_characters(api, make_namespace):
     assert found(Filter(Filter.ENDS_WITH, "name.familyName", "Ström")) == {ids["Åsa"]}
     assert found(eq("name.givenName", "Plus+Sign")) == {ids["Plus+Sign"]}
     assert found(eq("name.familyName", "Percent %20 literal")) == {ids["Plus+Sign"]}
+
+
+def test_email_address_suffix_and_exact_instant(api, pop):
+    check(api, pop, Filter(Filter.ENDS_WITH, "emails.address", f"@{pop['sfx']}.example.com"),
+          ["alice", "bob", "carol"])
+    check(api, pop, in_ns(pop, eq("meta.created", pop["users"]["eve"].meta.created)), ["eve"])
+
+
+def test_values_matching_nothing(api, pop):
+    check(api, pop, eq("id", "not-an-id"), [])
+    check(api, pop, eq("id", "000000000000000000000000"), [])
+    check(api, pop, in_ns(pop, eq("memberOf", "000000000000000000000000")), [])
+    check(api, pop, in_ns(pop, eq("username", "")), [])

@@ -94,6 +94,10 @@ requests.sessions.Session.request = _request_with_timeout
 # The server process
 # --------------------------------------------------------------------------- #
 
+class ServerStartError(Exception):
+    pass
+
+
 class PorttiServer:
     """One `portti serve` process and everything it printed."""
 
@@ -149,7 +153,7 @@ class PorttiServer:
 
     def start(self):
         if not os.path.exists(self.binary):
-            pytest.exit(f"portti binary not found at {self.binary} (set PORTTI_BIN or run cargo build)", 2)
+            raise ServerStartError(f"portti binary not found at {self.binary} (set PORTTI_BIN or run cargo build)")
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir],
             env=self.env, stdin=subprocess.DEVNULL,
@@ -184,16 +188,16 @@ class PorttiServer:
                 self.proc.kill()
                 self.proc.wait()
             hint = " (the line was printed on stdout, the contract says stderr)" if on_stdout else ""
-            pytest.exit(
+            raise ServerStartError(
                 f"portti serve did not print 'listening on http://127.0.0.1:PORT' on stderr within "
-                f"{READY_TIMEOUT}s{hint}; exit code {rc}\n{self.log_text()}", 2)
+                f"{READY_TIMEOUT}s{hint}; exit code {rc}\n{self.log_text()}")
 
         resp = requests.get(self.url + "/healthz")
         if resp.status_code != 200 or _json_or_none(resp) != {"status": "ok"}:
-            self.stop(check=False)
-            pytest.exit(f"GET /healthz answered {resp.status_code} {resp.text!r}\n{self.log_text()}", 2)
+            self.stop()
+            raise ServerStartError(f"GET /healthz answered {resp.status_code} {resp.text!r}\n{self.log_text()}")
 
-    def stop(self, check=True):
+    def stop(self):
         """SIGTERM; returns the exit code (None if it had to be killed)."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
@@ -255,7 +259,10 @@ def server():
     global _SERVER
     data_dir = tempfile.mkdtemp(prefix="portti-sdk-")
     srv = PorttiServer(portti_bin(), data_dir)
-    srv.start()
+    try:
+        srv.start()
+    except ServerStartError as e:
+        pytest.exit(str(e), 2)
     _SERVER = srv
     yield srv
     _SERVER = None

@@ -157,3 +157,13 @@ def test_path_id_beats_body_id(api, make_namespace):
     assert api.group_service.get(b.id).description == "changed"
     got_a = api.group_service.get(a.id)
     assert got_a.name == "a" and got_a.description == "A"
+
+
+def test_null_name_on_put_keeps_name(api, make_namespace):
+    # 6.1.5: fields with mandatory values (group name) keep the stored value when null is sent.
+    ns = make_namespace()
+    g = api.group_service.create(Group({"name": "named", "nsCode": ns.code, "description": "old"}))
+    updated = api.group_service.update(Group({"description": "new"}), g.id)
+    assert updated.name == "named" and updated.description == "new"
+    got = api.group_service.get(g.id)
+    assert got.name == "named" and got.description == "new" and got.nsCode == ns.code

@@ -172,3 +172,15 @@ def test_path_resolves_id_before_code(api, make_namespace):
     assert api.namespace_service.get(first.id).name == "First"
     assert api.namespace_service.get(second.id).name == "Second"
     assert api.namespace_service.get_all(eq("code", first.id)).resources[0].id == second.id
+
+
+def test_null_name_on_put_keeps_name(api, make_namespace):
+    # 6.1.5: name, validFrom and code keep the stored value when null is sent.
+    ns = make_namespace(name="Keep me")
+    local = Namespace({"code": ns.code, "commMethodMaxQty": 5})
+    assert local.name is None
+    api.namespace_service.update(local)
+    got = api.namespace_service.get(ns.id)
+    assert got.name == "Keep me"
+    assert got.commMethodMaxQty == 5
+    assert got.validFrom == ns.validFrom

@@ -1,6 +1,7 @@
 """Server lifecycle (API.md part 0): bootstrap client, durability across restarts
 and crashes, graceful shutdown. Each test runs its own short-lived server."""
 
+import shutil
 import signal
 import tempfile
 
@@ -14,7 +15,9 @@ from conftest import PorttiServer, eq, expect_error, make_api, portti_bin, uniqu
 
 @pytest.fixture
 def own_dir():
-    return tempfile.mkdtemp(prefix="portti-sdk-own-")
+    path = tempfile.mkdtemp(prefix="portti-sdk-own-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _start(data_dir, client_id=None, secret=None):

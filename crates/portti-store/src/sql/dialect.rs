@@ -1,57 +1,60 @@
-//! How one SQL backend spells placeholders, JSON access and string tests.
+//! How one SQL backend spells JSON access, string tests and a few fragments.
+//! Placeholders are `?N` everywhere; backends that spell them otherwise rewrite them.
 
-/// The backend-specific spellings the filter compiler needs.
+use portti_core::filter::CompareOp;
+
+/// The backend-specific spellings the shared SQL needs.
 pub trait SqlDialect: Sync {
     /// The placeholder for the `n`-th (1-based) bound value.
-    fn placeholder(&self, n: usize) -> String;
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
     /// The text at a fixed path of a JSON document column (NULL when absent).
     fn json_text(&self, doc: &str, path: &[&str]) -> String;
-    /// The boolean at a fixed path as 1/0/NULL comparable to a bound integer.
+    /// The boolean at a fixed path, comparable to a bound boolean.
     fn json_bool(&self, doc: &str, path: &[&str]) -> String;
+    /// The false literal that [`SqlDialect::json_bool`] compares with.
+    fn json_bool_false(&self) -> &'static str;
     /// The number at a fixed path.
     fn json_number(&self, doc: &str, path: &[&str]) -> String;
     /// A FROM item yielding one row per element of the array at `path`, named `alias`.
     fn json_elements(&self, doc: &str, path: &[&str], alias: &str) -> String;
-    /// The element value of a [`SqlDialect::json_elements`] row as text (scalar arrays).
+    /// The element of a [`SqlDialect::json_elements`] row as text (scalar arrays).
     fn element_text(&self, alias: &str) -> String;
-    /// The document of a [`SqlDialect::json_elements`] row, for [`SqlDialect::json_text`].
+    /// The element of a [`SqlDialect::json_elements`] row as a document, for [`SqlDialect::json_text`].
     fn element_doc(&self, alias: &str) -> String;
     /// Milliseconds since the epoch of an ISO-8601 text expression.
     fn instant_ms(&self, text: &str) -> String;
-    /// `text` contains the bound value `p`.
-    fn contains(&self, text: &str, p: &str) -> String;
-    /// `text` starts with `p`.
-    fn starts_with(&self, text: &str, p: &str) -> String;
-    /// `text` ends with `p`.
-    fn ends_with(&self, text: &str, p: &str) -> String;
+    /// `text` contains / starts with / ends with the bound value `p` (as made by [`SqlDialect::match_value`]).
+    fn text_match(&self, text: &str, op: CompareOp, p: &str) -> String;
+    /// The bound value for a `co`/`sw`/`ew` test of `value`.
+    fn match_value(&self, op: CompareOp, value: String) -> String;
     /// Null-safe inequality.
     fn distinct(&self, a: &str, b: &str) -> String;
-    /// The false literal that [`SqlDialect::json_bool`] compares with.
-    fn json_bool_false(&self) -> &'static str;
+    /// A document column read as JSON text.
+    fn doc_text(&self, column: &str) -> String;
+    /// The placeholder `n` as a value for a document column.
+    fn doc_param(&self, n: usize) -> String;
+    /// A JSON array (text) of `column` over `from` (a `table alias WHERE …`), ordered by `order`.
+    fn id_array(&self, column: &str, from: &str, order: &str) -> String;
 }
 
 /// SQLite with its JSON1 functions.
 pub struct Sqlite;
 
 fn sqlite_path(path: &[&str]) -> String {
-    let mut out = String::from("'$");
-    for seg in path {
-        out.push('.');
-        out.push_str(seg);
-    }
-    out.push('\'');
-    out
+    format!("'$.{}'", path.join("."))
 }
 
 impl SqlDialect for Sqlite {
-    fn placeholder(&self, n: usize) -> String {
-        format!("?{n}")
-    }
     fn json_text(&self, doc: &str, path: &[&str]) -> String {
         format!("json_extract({doc}, {})", sqlite_path(path))
     }
     fn json_bool(&self, doc: &str, path: &[&str]) -> String {
         self.json_text(doc, path)
+    }
+    fn json_bool_false(&self) -> &'static str {
+        "0"
     }
     fn json_number(&self, doc: &str, path: &[&str]) -> String {
         self.json_text(doc, path)
@@ -68,19 +71,94 @@ impl SqlDialect for Sqlite {
     fn instant_ms(&self, text: &str) -> String {
         format!("CAST(unixepoch({text}, 'subsec') * 1000 AS INTEGER)")
     }
-    fn contains(&self, text: &str, p: &str) -> String {
-        format!("instr({text}, {p}) > 0")
+    fn text_match(&self, text: &str, op: CompareOp, p: &str) -> String {
+        match op {
+            CompareOp::Sw => format!("substr({text}, 1, length({p})) = {p}"),
+            CompareOp::Ew => {
+                format!("(length({text}) >= length({p}) AND substr({text}, length({text}) - length({p}) + 1) = {p})")
+            }
+            _ => format!("instr({text}, {p}) > 0"),
+        }
     }
-    fn starts_with(&self, text: &str, p: &str) -> String {
-        format!("substr({text}, 1, length({p})) = {p}")
-    }
-    fn ends_with(&self, text: &str, p: &str) -> String {
-        format!("(length({text}) >= length({p}) AND substr({text}, length({text}) - length({p}) + 1) = {p})")
+    fn match_value(&self, _op: CompareOp, value: String) -> String {
+        value
     }
     fn distinct(&self, a: &str, b: &str) -> String {
         format!("{a} IS NOT {b}")
     }
+    fn doc_text(&self, column: &str) -> String {
+        column.to_string()
+    }
+    fn doc_param(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+    fn id_array(&self, column: &str, from: &str, order: &str) -> String {
+        let bare = column.rsplit('.').next().unwrap_or(column);
+        format!(
+            "(SELECT json_group_array({bare}) FROM (SELECT {column} FROM {from} ORDER BY {order}))"
+        )
+    }
+}
+
+/// PostgreSQL with `jsonb`; substring tests use `LIKE` so trigram indexes apply.
+pub struct Postgres;
+
+fn pg_path(path: &[&str]) -> String {
+    format!("'{{{}}}'", path.join(","))
+}
+
+impl SqlDialect for Postgres {
+    fn json_text(&self, doc: &str, path: &[&str]) -> String {
+        format!("({doc} #>> {})", pg_path(path))
+    }
+    fn json_bool(&self, doc: &str, path: &[&str]) -> String {
+        format!("({doc} #>> {})::boolean", pg_path(path))
+    }
     fn json_bool_false(&self) -> &'static str {
-        "0"
+        "false"
+    }
+    fn json_number(&self, doc: &str, path: &[&str]) -> String {
+        format!("({doc} #>> {})::numeric", pg_path(path))
+    }
+    fn json_elements(&self, doc: &str, path: &[&str], alias: &str) -> String {
+        format!(
+            "jsonb_array_elements(coalesce({doc} #> {}, '[]'::jsonb)) AS {alias}(value)",
+            pg_path(path)
+        )
+    }
+    fn element_text(&self, alias: &str) -> String {
+        format!("({alias}.value #>> '{{}}')")
+    }
+    fn element_doc(&self, alias: &str) -> String {
+        format!("{alias}.value")
+    }
+    fn instant_ms(&self, text: &str) -> String {
+        format!("(extract(epoch from ({text})::timestamptz) * 1000)::bigint")
+    }
+    fn text_match(&self, text: &str, _op: CompareOp, p: &str) -> String {
+        format!("{text} LIKE {p}")
+    }
+    fn match_value(&self, op: CompareOp, value: String) -> String {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        match op {
+            CompareOp::Sw => format!("{escaped}%"),
+            CompareOp::Ew => format!("%{escaped}"),
+            _ => format!("%{escaped}%"),
+        }
+    }
+    fn distinct(&self, a: &str, b: &str) -> String {
+        format!("{a} IS DISTINCT FROM {b}")
+    }
+    fn doc_text(&self, column: &str) -> String {
+        format!("{column}::text")
+    }
+    fn doc_param(&self, n: usize) -> String {
+        format!("?{n}::jsonb")
+    }
+    fn id_array(&self, column: &str, from: &str, order: &str) -> String {
+        format!("(SELECT coalesce(json_agg({column} ORDER BY {order}), '[]')::text FROM {from})")
     }
 }

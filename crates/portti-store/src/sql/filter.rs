@@ -18,6 +18,8 @@ pub enum Bind {
     Int(i64),
     /// A boolean.
     Bool(bool),
+    /// SQL NULL.
+    Null,
 }
 
 /// A compiled condition and the values its placeholders stand for.
@@ -256,6 +258,12 @@ impl Compiler<'_> {
         operand: Operand,
         base: usize,
     ) -> String {
+        let operand = match (op, operand) {
+            (CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Operand::Text(s)) => {
+                Operand::Text(self.d.match_value(op, s))
+            }
+            (_, o) => o,
+        };
         let p = match operand {
             Operand::Text(s) => self.bind(Bind::Text(s), base),
             Operand::Int(i) => self.bind(Bind::Int(i), base),
@@ -270,9 +278,7 @@ impl Compiler<'_> {
         match op {
             CompareOp::Eq => format!("{expr} = {p}"),
             CompareOp::Ne => d.distinct(&expr, &p),
-            CompareOp::Co => d.contains(&expr, &p),
-            CompareOp::Sw => d.starts_with(&expr, &p),
-            CompareOp::Ew => d.ends_with(&expr, &p),
+            CompareOp::Co | CompareOp::Sw | CompareOp::Ew => d.text_match(&expr, op, &p),
             CompareOp::Gt => format!("{expr} > {p}"),
             CompareOp::Ge => format!("{expr} >= {p}"),
             CompareOp::Lt => format!("{expr} < {p}"),

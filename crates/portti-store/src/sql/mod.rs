@@ -1,7 +1,9 @@
 //! SQL text shared by the backends: the dialect each one speaks and the filter compiler.
 
+pub mod conn;
 pub mod dialect;
 pub mod filter;
+pub mod tx;
 
 pub use dialect::SqlDialect;
 pub use filter::{compile_order, compile_where, Bind, Columns, Source, Where};

@@ -1,14 +1,18 @@
 //! The SQLite store: one file under the data directory, WAL, one writer at a time.
 
-mod tx;
-
+use crate::sql::conn::{Cell, Conn, Kind};
+use crate::sql::dialect::{self, SqlDialect};
+use crate::sql::tx::SqlTx;
+use crate::sql::Bind;
 use crate::{OpenOptions, PoolStats, Store, Tx};
 use async_trait::async_trait;
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
+use sqlx::{Row, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -77,15 +81,13 @@ async fn migrate(pool: &SqlitePool, apply: bool) -> Result<()> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(tx::SqliteTx::new(
-            self.read.begin().await.map_err(db_err)?,
-        )))
+        let tx = self.read.begin().await.map_err(db_err)?;
+        Ok(Box::new(SqlTx::new(SqliteConn(tx))))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(tx::SqliteTx::new(
-            self.write.begin().await.map_err(db_err)?,
-        )))
+        let tx = self.write.begin().await.map_err(db_err)?;
+        Ok(Box::new(SqlTx::new(SqliteConn(tx))))
     }
 
     async fn ping(&self) -> Result<()> {
@@ -141,4 +143,61 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
 
 fn is_busy(code: Option<&str>) -> bool {
     matches!(code, Some("5") | Some("6") | Some("517") | Some("261"))
+}
+
+/// An open SQLite transaction.
+struct SqliteConn(Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl Conn for SqliteConn {
+    fn dialect(&self) -> &'static dyn SqlDialect {
+        &dialect::Sqlite
+    }
+
+    async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
+        let done = bound(sqlx::query(sql), binds)
+            .execute(&mut *self.0)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
+        let rows = bound(sqlx::query(sql), binds)
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(|r| cells(r, kinds)).collect()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.0.commit().await.map_err(db_err)
+    }
+}
+
+fn bound<'q>(
+    mut q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s.as_str()),
+            Bind::Int(i) => q.bind(*i),
+            Bind::Bool(v) => q.bind(*v),
+            Bind::Null => q.bind(None::<String>),
+        };
+    }
+    q
+}
+
+fn cells(row: &SqliteRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| match kind {
+            Kind::Text => row.try_get::<Option<String>, _>(i).map(Cell::Text),
+            Kind::Int => row.try_get::<i64, _>(i).map(Cell::Int),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(db_err)
 }

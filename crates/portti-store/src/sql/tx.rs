@@ -1,0 +1,683 @@
+//! The directory's reads and writes, written once for every SQL backend.
+
+use super::conn::{Cell, Conn, Kind};
+use super::{compile_order, query_where, Bind, Columns, Source, SqlDialect};
+use crate::rows::{self, GroupRow, UserRow};
+use crate::{Query, Tx};
+use async_trait::async_trait;
+use portti_core::attr::Resource;
+use portti_core::model::{Group, ManagementClient, Namespace, User};
+use portti_core::page::Page;
+use portti_core::{Error, Result};
+
+const USERS: Columns = Columns {
+    resource: Resource::User,
+    doc: "u.doc",
+    sources: &[
+        ("id", Source::Column("u.id")),
+        ("username", Source::Column("u.username_lower")),
+        ("nsCode", Source::Column("u.ns_code")),
+        ("meta.created", Source::Column("u.created_ms")),
+        ("meta.lastModified", Source::Column("u.modified_ms")),
+        (
+            "memberOf",
+            Source::Related {
+                from: "memberships m WHERE m.user_id = u.id",
+                value: "m.group_id",
+            },
+        ),
+        (
+            "emails",
+            Source::Related {
+                from: "user_emails ue WHERE ue.user_id = u.id",
+                value: "ue.address_lower",
+            },
+        ),
+        (
+            "emails.address",
+            Source::Related {
+                from: "user_emails ue WHERE ue.user_id = u.id",
+                value: "ue.address_lower",
+            },
+        ),
+        (
+            "mobiles",
+            Source::Related {
+                from: "user_mobiles um WHERE um.user_id = u.id",
+                value: "um.number",
+            },
+        ),
+        (
+            "mobiles.number",
+            Source::Related {
+                from: "user_mobiles um WHERE um.user_id = u.id",
+                value: "um.number",
+            },
+        ),
+    ],
+    order: "u.created_ms, u.id",
+};
+
+const GROUPS: Columns = Columns {
+    resource: Resource::Group,
+    doc: "g.doc",
+    sources: &[
+        ("id", Source::Column("g.id")),
+        ("name", Source::Column("g.name")),
+        ("nsCode", Source::Column("g.ns_code")),
+        ("meta.created", Source::Column("g.created_ms")),
+        ("meta.lastModified", Source::Column("g.modified_ms")),
+        (
+            "memberOf",
+            Source::Related {
+                from: "group_parents gp WHERE gp.group_id = g.id",
+                value: "gp.parent_id",
+            },
+        ),
+    ],
+    order: "g.created_ms, g.id",
+};
+
+const NAMESPACES: Columns = Columns {
+    resource: Resource::Namespace,
+    doc: "n.doc",
+    sources: &[
+        ("id", Source::Column("n.id")),
+        ("code", Source::Column("n.code")),
+        ("meta.created", Source::Column("n.created_ms")),
+        ("meta.lastModified", Source::Column("n.modified_ms")),
+    ],
+    order: "n.created_ms, n.id",
+};
+
+/// Columns of a user, group or namespace row, in select order.
+const ROW_KINDS: &[Kind] = &[
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+];
+const NAMESPACE_KINDS: &[Kind] = &[Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int];
+
+fn user_select(d: &dyn SqlDialect) -> String {
+    format!(
+        "SELECT u.id, u.username, u.ns_code, {}, u.created_ms, u.modified_ms, {} FROM users u",
+        d.doc_text("u.doc"),
+        d.id_array(
+            "m.group_id",
+            "memberships m WHERE m.user_id = u.id",
+            "m.position"
+        )
+    )
+}
+
+fn group_select(d: &dyn SqlDialect) -> String {
+    format!(
+        "SELECT g.id, g.name, g.ns_code, {}, g.created_ms, g.modified_ms, {} FROM groups g",
+        d.doc_text("g.doc"),
+        d.id_array(
+            "gp.parent_id",
+            "group_parents gp WHERE gp.group_id = g.id",
+            "gp.position"
+        )
+    )
+}
+
+fn namespace_select(d: &dyn SqlDialect) -> String {
+    format!(
+        "SELECT n.id, n.code, {}, n.created_ms, n.modified_ms FROM namespaces n",
+        d.doc_text("n.doc")
+    )
+}
+
+/// A transaction on any SQL backend.
+pub struct SqlTx<C: Conn> {
+    conn: Box<C>,
+}
+
+impl<C: Conn> SqlTx<C> {
+    /// Wrap a backend transaction.
+    pub fn new(conn: C) -> Self {
+        SqlTx {
+            conn: Box::new(conn),
+        }
+    }
+
+    fn d(&self) -> &'static dyn SqlDialect {
+        self.conn.dialect()
+    }
+
+    async fn count(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
+        let rows = self.conn.rows(sql, binds, &[Kind::Int]).await?;
+        Ok(rows.first().map(|r| r[0].int()).transpose()?.unwrap_or(0) as u64)
+    }
+
+    /// Count the matches and fetch one page of them.
+    async fn page(
+        &mut self,
+        select: &str,
+        table: &str,
+        cols: &Columns,
+        scope: &str,
+        q: &Query,
+        kinds: &[Kind],
+    ) -> Result<(u64, Vec<Vec<Cell>>)> {
+        let d = self.d();
+        let w = query_where(q, cols, scope, d)?;
+        let order = compile_order(q.page.sort.as_ref(), cols, d)?;
+        let total = self
+            .count(
+                &format!("SELECT count(*) FROM {table} WHERE {}", w.sql),
+                &w.binds,
+            )
+            .await?;
+        if q.page.count == 0 || q.page.start >= total {
+            return Ok((total, Vec::new()));
+        }
+        let mut binds = w.binds;
+        let n = binds.len();
+        binds.push(Bind::Int(q.page.count as i64));
+        binds.push(Bind::Int(q.page.start.min(i64::MAX as u64) as i64));
+        let sql = format!(
+            "{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}",
+            w.sql,
+            n + 1,
+            n + 2
+        );
+        Ok((total, self.conn.rows(&sql, &binds, kinds).await?))
+    }
+
+    async fn replace_list(
+        &mut self,
+        table: &str,
+        owner: &str,
+        id: &str,
+        column: &str,
+        values: impl Iterator<Item = String>,
+    ) -> Result<()> {
+        self.conn
+            .exec(
+                &format!("DELETE FROM {table} WHERE {owner} = ?1"),
+                &[text(id)],
+            )
+            .await?;
+        let sql = format!("INSERT INTO {table} ({owner}, {column}, position) VALUES (?1, ?2, ?3)");
+        for (i, v) in values.enumerate() {
+            self.conn
+                .exec(&sql, &[text(id), Bind::Text(v), Bind::Int(i as i64)])
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_user_side_tables(&mut self, user: &User) -> Result<()> {
+        let id = &user.id;
+        self.replace_list(
+            "user_emails",
+            "user_id",
+            id,
+            "address_lower",
+            user.emails.iter().map(|e| e.address.to_lowercase()),
+        )
+        .await?;
+        self.replace_list(
+            "user_mobiles",
+            "user_id",
+            id,
+            "number",
+            user.mobiles.iter().map(|m| m.number.clone()),
+        )
+        .await?;
+        self.replace_list(
+            "memberships",
+            "user_id",
+            id,
+            "group_id",
+            user.member_of.iter().cloned(),
+        )
+        .await
+    }
+
+    async fn one<T>(
+        &mut self,
+        sql: &str,
+        binds: &[Bind],
+        kinds: &[Kind],
+        f: fn(&[Cell]) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let rows = self.conn.rows(sql, binds, kinds).await?;
+        rows.first().map(|r| f(r)).transpose()
+    }
+}
+
+fn text(s: &str) -> Bind {
+    Bind::Text(s.to_string())
+}
+
+fn user_row(r: &[Cell]) -> Result<User> {
+    UserRow {
+        id: r[0].text()?,
+        username: r[1].text()?,
+        ns_code: r[2].text()?,
+        doc: r[3].text()?,
+        created_ms: r[4].int()?,
+        modified_ms: r[5].int()?,
+        member_of: r[6].opt_text(),
+    }
+    .into_user()
+}
+
+fn group_row(r: &[Cell]) -> Result<Group> {
+    GroupRow {
+        id: r[0].text()?,
+        name: r[1].text()?,
+        ns_code: r[2].text()?,
+        doc: r[3].text()?,
+        created_ms: r[4].int()?,
+        modified_ms: r[5].int()?,
+        member_of: r[6].opt_text(),
+    }
+    .into_group()
+}
+
+fn namespace_row(r: &[Cell]) -> Result<Namespace> {
+    rows::namespace_from(
+        r[0].text()?,
+        r[1].text()?,
+        &r[2].text()?,
+        r[3].int()?,
+        r[4].int()?,
+    )
+}
+
+fn client_row(r: &[Cell]) -> Result<(ManagementClient, String)> {
+    Ok((rows::client_from(&r[0].text()?)?, r[1].text()?))
+}
+
+fn conflict(e: Error, msg: impl FnOnce() -> String) -> Error {
+    match e {
+        Error::Conflict(_) => Error::Conflict(msg()),
+        other => other,
+    }
+}
+
+fn page<T>(
+    q: &Query,
+    total: u64,
+    rows: Vec<Vec<Cell>>,
+    f: fn(&[Cell]) -> Result<T>,
+) -> Result<Page<T>> {
+    Ok(Page {
+        items: rows.iter().map(|r| f(r)).collect::<Result<_>>()?,
+        total,
+        start: q.page.start,
+        count: q.page.count,
+    })
+}
+
+#[async_trait]
+impl<C: Conn + 'static> Tx for SqlTx<C> {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.conn.commit().await
+    }
+
+    async fn setting(&mut self, key: &str) -> Result<Option<String>> {
+        self.one(
+            "SELECT value FROM settings WHERE key = ?1",
+            &[text(key)],
+            &[Kind::Text],
+            |r| r[0].text(),
+        )
+        .await
+    }
+
+    async fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        let sql = "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        self.conn.exec(sql, &[text(key), text(value)]).await?;
+        Ok(())
+    }
+
+    async fn insert_namespace(&mut self, ns: &Namespace) -> Result<()> {
+        let (created, modified) = rows::meta_ms(&ns.meta);
+        let sql = format!(
+            "INSERT INTO namespaces (id, code, doc, created_ms, modified_ms) VALUES (?1, ?2, {}, ?4, ?5)",
+            self.d().doc_param(3)
+        );
+        let binds = [
+            text(&ns.id),
+            text(&ns.code),
+            Bind::Text(rows::namespace_doc(ns)?),
+            Bind::Int(created),
+            Bind::Int(modified),
+        ];
+        self.conn
+            .exec(&sql, &binds)
+            .await
+            .map_err(|e| conflict(e, || format!("namespace code {} is already taken", ns.code)))?;
+        Ok(())
+    }
+
+    async fn update_namespace(&mut self, ns: &Namespace) -> Result<()> {
+        let (_, modified) = rows::meta_ms(&ns.meta);
+        let sql = format!(
+            "UPDATE namespaces SET doc = {}, modified_ms = ?3 WHERE id = ?1",
+            self.d().doc_param(2)
+        );
+        self.conn
+            .exec(
+                &sql,
+                &[
+                    text(&ns.id),
+                    Bind::Text(rows::namespace_doc(ns)?),
+                    Bind::Int(modified),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_namespace(&mut self, id: &str) -> Result<()> {
+        self.conn
+            .exec("DELETE FROM namespaces WHERE id = ?1", &[text(id)])
+            .await
+            .map_err(|e| conflict(e, || "the namespace still has users or groups".into()))?;
+        Ok(())
+    }
+
+    async fn namespace(&mut self, id_or_code: &str) -> Result<Option<Namespace>> {
+        let sql = format!(
+            "{} WHERE n.id = ?1 OR n.code = ?1 ORDER BY n.id = ?1 DESC LIMIT 1",
+            namespace_select(self.d())
+        );
+        self.one(&sql, &[text(id_or_code)], NAMESPACE_KINDS, namespace_row)
+            .await
+    }
+
+    async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {
+        let select = namespace_select(self.d());
+        let (total, rows) = self
+            .page(
+                &select,
+                "namespaces n",
+                &NAMESPACES,
+                "n.code",
+                q,
+                NAMESPACE_KINDS,
+            )
+            .await?;
+        page(q, total, rows, namespace_row)
+    }
+
+    async fn namespace_usage(&mut self, code: &str) -> Result<(u64, u64)> {
+        let users = self
+            .count(
+                "SELECT count(*) FROM users WHERE ns_code = ?1",
+                &[text(code)],
+            )
+            .await?;
+        let groups = self
+            .count(
+                "SELECT count(*) FROM groups WHERE ns_code = ?1",
+                &[text(code)],
+            )
+            .await?;
+        Ok((users, groups))
+    }
+
+    async fn insert_group(&mut self, group: &Group) -> Result<()> {
+        let (created, modified) = rows::meta_ms(&group.meta);
+        let sql = format!(
+            "INSERT INTO groups (id, ns_code, name, doc, created_ms, modified_ms) VALUES (?1, ?2, ?3, {}, ?5, ?6)",
+            self.d().doc_param(4)
+        );
+        let binds = [
+            text(&group.id),
+            text(&group.ns_code),
+            text(&group.name),
+            Bind::Text(rows::group_doc(group)?),
+            Bind::Int(created),
+            Bind::Int(modified),
+        ];
+        self.conn
+            .exec(&sql, &binds)
+            .await
+            .map_err(|e| group_conflict(e, group))?;
+        self.replace_list(
+            "group_parents",
+            "group_id",
+            &group.id,
+            "parent_id",
+            group.member_of.iter().cloned(),
+        )
+        .await
+    }
+
+    async fn update_group(&mut self, group: &Group) -> Result<()> {
+        let (_, modified) = rows::meta_ms(&group.meta);
+        let sql = format!(
+            "UPDATE groups SET name = ?2, doc = {}, modified_ms = ?4 WHERE id = ?1",
+            self.d().doc_param(3)
+        );
+        let binds = [
+            text(&group.id),
+            text(&group.name),
+            Bind::Text(rows::group_doc(group)?),
+            Bind::Int(modified),
+        ];
+        self.conn
+            .exec(&sql, &binds)
+            .await
+            .map_err(|e| group_conflict(e, group))?;
+        self.replace_list(
+            "group_parents",
+            "group_id",
+            &group.id,
+            "parent_id",
+            group.member_of.iter().cloned(),
+        )
+        .await
+    }
+
+    async fn delete_groups_of(&mut self, ns_code: &str) -> Result<()> {
+        self.conn
+            .exec("DELETE FROM groups WHERE ns_code = ?1", &[text(ns_code)])
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_group(&mut self, id: &str) -> Result<()> {
+        self.conn
+            .exec("DELETE FROM groups WHERE id = ?1", &[text(id)])
+            .await?;
+        Ok(())
+    }
+
+    async fn group(&mut self, id: &str) -> Result<Option<Group>> {
+        let sql = format!("{} WHERE g.id = ?1", group_select(self.d()));
+        self.one(&sql, &[text(id)], ROW_KINDS, group_row).await
+    }
+
+    async fn group_by_name(&mut self, ns_code: &str, name: &str) -> Result<Option<Group>> {
+        let sql = format!(
+            "{} WHERE g.ns_code = ?1 AND g.name = ?2",
+            group_select(self.d())
+        );
+        self.one(&sql, &[text(ns_code), text(name)], ROW_KINDS, group_row)
+            .await
+    }
+
+    async fn find_groups(&mut self, q: &Query) -> Result<Page<Group>> {
+        let select = group_select(self.d());
+        let (total, rows) = self
+            .page(&select, "groups g", &GROUPS, "g.ns_code", q, ROW_KINDS)
+            .await?;
+        page(q, total, rows, group_row)
+    }
+
+    async fn group_descendants(&mut self, id: &str) -> Result<Vec<Group>> {
+        let sql = format!(
+            "WITH RECURSIVE sub(id) AS (\
+                SELECT group_id FROM group_parents WHERE parent_id = ?1 \
+                UNION SELECT gp.group_id FROM group_parents gp JOIN sub ON gp.parent_id = sub.id) \
+             {} WHERE g.id IN (SELECT id FROM sub) AND g.id <> ?1 ORDER BY g.created_ms, g.id",
+            group_select(self.d())
+        );
+        let rows = self.conn.rows(&sql, &[text(id)], ROW_KINDS).await?;
+        rows.iter().map(|r| group_row(r)).collect()
+    }
+
+    async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> Result<()> {
+        let (created, modified) = rows::meta_ms(&user.meta);
+        let sql = format!(
+            "INSERT INTO users (id, ns_code, username, username_lower, doc, password_hash, created_ms, modified_ms) \
+             VALUES (?1, ?2, ?3, ?4, {}, ?6, ?7, ?8)",
+            self.d().doc_param(5)
+        );
+        let binds = [
+            text(&user.id),
+            text(&user.ns_code),
+            text(&user.username),
+            Bind::Text(user.username.to_lowercase()),
+            Bind::Text(rows::user_doc(user)?),
+            password_hash.map(text).unwrap_or(Bind::Null),
+            Bind::Int(created),
+            Bind::Int(modified),
+        ];
+        self.conn
+            .exec(&sql, &binds)
+            .await
+            .map_err(|e| user_conflict(e, user))?;
+        self.write_user_side_tables(user).await
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<()> {
+        let (_, modified) = rows::meta_ms(&user.meta);
+        let sql = format!(
+            "UPDATE users SET ns_code = ?2, username = ?3, username_lower = ?4, doc = {}, modified_ms = ?6 WHERE id = ?1",
+            self.d().doc_param(5)
+        );
+        let binds = [
+            text(&user.id),
+            text(&user.ns_code),
+            text(&user.username),
+            Bind::Text(user.username.to_lowercase()),
+            Bind::Text(rows::user_doc(user)?),
+            Bind::Int(modified),
+        ];
+        self.conn
+            .exec(&sql, &binds)
+            .await
+            .map_err(|e| user_conflict(e, user))?;
+        self.write_user_side_tables(user).await
+    }
+
+    async fn delete_user(&mut self, id: &str) -> Result<()> {
+        self.conn
+            .exec("DELETE FROM users WHERE id = ?1", &[text(id)])
+            .await?;
+        Ok(())
+    }
+
+    async fn user(&mut self, id: &str) -> Result<Option<User>> {
+        let sql = format!("{} WHERE u.id = ?1", user_select(self.d()));
+        self.one(&sql, &[text(id)], ROW_KINDS, user_row).await
+    }
+
+    async fn find_users(&mut self, q: &Query) -> Result<Page<User>> {
+        let select = user_select(self.d());
+        let (total, rows) = self
+            .page(&select, "users u", &USERS, "u.ns_code", q, ROW_KINDS)
+            .await?;
+        page(q, total, rows, user_row)
+    }
+
+    async fn username_taken(&mut self, ns_code: &str, username: &str) -> Result<bool> {
+        let sql = "SELECT count(*) FROM users WHERE ns_code = ?1 AND username_lower = ?2";
+        Ok(self
+            .count(sql, &[text(ns_code), Bind::Text(username.to_lowercase())])
+            .await?
+            > 0)
+    }
+
+    async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()> {
+        let created =
+            portti_core::time::parse_ms(&client.created).unwrap_or_else(portti_core::time::now_ms);
+        let sql = "INSERT INTO clients (id, doc, secret_hash, created_ms) VALUES (?1, ?2, ?3, ?4)";
+        let binds = [
+            text(&client.id),
+            Bind::Text(rows::client_doc(client)?),
+            text(secret_hash),
+            Bind::Int(created),
+        ];
+        self.conn
+            .exec(sql, &binds)
+            .await
+            .map_err(|e| conflict(e, || format!("client {} already exists", client.id)))?;
+        Ok(())
+    }
+
+    async fn update_client(
+        &mut self,
+        client: &ManagementClient,
+        secret_hash: Option<&str>,
+    ) -> Result<()> {
+        let sql =
+            "UPDATE clients SET doc = ?2, secret_hash = coalesce(?3, secret_hash) WHERE id = ?1";
+        let binds = [
+            text(&client.id),
+            Bind::Text(rows::client_doc(client)?),
+            secret_hash.map(text).unwrap_or(Bind::Null),
+        ];
+        self.conn.exec(sql, &binds).await?;
+        Ok(())
+    }
+
+    async fn delete_client(&mut self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .exec("DELETE FROM clients WHERE id = ?1", &[text(id)])
+            .await?
+            > 0)
+    }
+
+    async fn client(&mut self, id: &str) -> Result<Option<(ManagementClient, String)>> {
+        let sql = "SELECT doc, secret_hash FROM clients WHERE id = ?1";
+        self.one(sql, &[text(id)], &[Kind::Text, Kind::Text], client_row)
+            .await
+    }
+
+    async fn clients(&mut self) -> Result<Vec<ManagementClient>> {
+        let rows = self
+            .conn
+            .rows(
+                "SELECT doc FROM clients ORDER BY created_ms, id",
+                &[],
+                &[Kind::Text],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| rows::client_from(&r[0].text()?))
+            .collect()
+    }
+}
+
+fn user_conflict(e: Error, user: &User) -> Error {
+    conflict(e, || {
+        format!(
+            "username {} is already taken in namespace {}",
+            user.username, user.ns_code
+        )
+    })
+}
+
+fn group_conflict(e: Error, group: &Group) -> Error {
+    conflict(e, || {
+        format!(
+            "a group named {} already exists in namespace {}",
+            group.name, group.ns_code
+        )
+    })
+}

@@ -80,9 +80,8 @@ impl Resource {
 
     /// The attribute, or a 400 naming the unknown one.
     pub fn require(self, name: &str) -> crate::Result<&'static Attr> {
-        self.attr(name).ok_or_else(|| {
-            crate::Error::bad(format!("unknown attribute '{name}' in filter or sort"))
-        })
+        self.attr(name)
+            .ok_or_else(|| crate::Error::bad(format!("unknown attribute '{name}' in filter or sort")))
     }
 }
 
@@ -103,11 +102,7 @@ macro_rules! attrs {
 
 #[cfg(test)]
 const META: [Attr; 2] = [
-    Attr {
-        name: "meta.created",
-        ty: AttrType::Instant,
-        shape: Shape::Scalar(&["meta", "created"]),
-    },
+    Attr { name: "meta.created", ty: AttrType::Instant, shape: Shape::Scalar(&["meta", "created"]) },
     Attr {
         name: "meta.lastModified",
         ty: AttrType::Instant,
@@ -223,11 +218,7 @@ mod tests {
         for res in [Resource::User, Resource::Namespace, Resource::Group] {
             let attrs = res.attrs();
             for (i, a) in attrs.iter().enumerate() {
-                assert!(
-                    attrs[i + 1..].iter().all(|b| b.name != a.name),
-                    "{}",
-                    a.name
-                );
+                assert!(attrs[i + 1..].iter().all(|b| b.name != a.name), "{}", a.name);
                 if let Shape::Scalar(path) = a.shape {
                     assert_eq!(path.join("."), a.name);
                 }
@@ -242,9 +233,6 @@ mod tests {
     fn unknown_attribute_is_a_bad_request() {
         assert!(Resource::User.require("password").is_err());
         assert!(Resource::User.require("Username").is_err());
-        assert_eq!(
-            Resource::User.require("emails.address").unwrap().ty,
-            AttrType::CiText
-        );
+        assert_eq!(Resource::User.require("emails.address").unwrap().ty, AttrType::CiText);
     }
 }

@@ -100,17 +100,8 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
-    const ALL: [CompareOp; 9] = [
-        Self::Eq,
-        Self::Ne,
-        Self::Co,
-        Self::Sw,
-        Self::Ew,
-        Self::Gt,
-        Self::Ge,
-        Self::Lt,
-        Self::Le,
-    ];
+    const ALL: [CompareOp; 9] =
+        [Self::Eq, Self::Ne, Self::Co, Self::Sw, Self::Ew, Self::Gt, Self::Ge, Self::Lt, Self::Le];
 
     /// The operator's lower-case keyword, e.g. `"eq"`.
     pub fn as_str(self) -> &'static str {
@@ -128,9 +119,7 @@ impl CompareOp {
     }
 
     fn from_keyword(word: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+        Self::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(word))
     }
 }
 
@@ -161,24 +150,15 @@ pub struct FilterError {
 
 impl FilterError {
     fn new(position: usize, message: impl Into<String>) -> Self {
-        Self {
-            position,
-            message: message.into(),
-        }
+        Self { position, message: message.into() }
     }
 }
 
 /// Parses a filter string into a [`Filter`].
 pub fn parse(input: &str) -> Result<Filter, FilterError> {
     if input.len() > MAX_LEN {
-        let position = (0..=MAX_LEN)
-            .rev()
-            .find(|&i| input.is_char_boundary(i))
-            .unwrap_or(0);
-        let message = format!(
-            "filter is too long ({} bytes, maximum {MAX_LEN})",
-            input.len()
-        );
+        let position = (0..=MAX_LEN).rev().find(|&i| input.is_char_boundary(i)).unwrap_or(0);
+        let message = format!("filter is too long ({} bytes, maximum {MAX_LEN})", input.len());
         return Err(FilterError::new(position, message));
     }
     let tokens = Lexer { src: input, pos: 0 }.tokenize()?;
@@ -200,14 +180,10 @@ fn is_junction(word: &str) -> bool {
 }
 
 fn literal(word: &str) -> Option<Value> {
-    [
-        ("true", Value::Bool(true)),
-        ("false", Value::Bool(false)),
-        ("null", Value::Null),
-    ]
-    .into_iter()
-    .find(|(name, _)| name.eq_ignore_ascii_case(word))
-    .map(|(_, value)| value)
+    [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)]
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(word))
+        .map(|(_, value)| value)
 }
 
 // ---------------------------------------------------------------------------
@@ -304,10 +280,7 @@ impl<'a> Lexer<'a> {
             '"' => self.string().map(Tok::Str),
             '-' | '0'..='9' => self.number().map(Tok::Num),
             c if is_name_start(c) => Ok(Tok::Word(self.eat_while(is_word_char))),
-            c => Err(FilterError::new(
-                self.pos,
-                format!("unexpected character {c:?}"),
-            )),
+            c => Err(FilterError::new(self.pos, format!("unexpected character {c:?}"))),
         }
     }
 
@@ -420,10 +393,7 @@ impl<'a> Lexer<'a> {
         }
         let text = &self.src[start..self.pos];
         let value = if fraction || exponent {
-            text.parse()
-                .ok()
-                .filter(|f: &f64| f.is_finite())
-                .map(Value::Dec)
+            text.parse().ok().filter(|f: &f64| f.is_finite()).map(Value::Dec)
         } else {
             text.parse().ok().map(Value::Int)
         };
@@ -460,10 +430,7 @@ impl Delim {
     }
 
     fn closes(self, tok: &Tok) -> bool {
-        matches!(
-            (self, tok),
-            (Delim::Paren, Tok::RParen) | (Delim::Bracket, Tok::RBracket)
-        )
+        matches!((self, tok), (Delim::Paren, Tok::RParen) | (Delim::Bracket, Tok::RBracket))
     }
 }
 
@@ -480,13 +447,7 @@ type Parsed<T> = Result<T, FilterError>;
 
 impl<'a> Parser<'a> {
     fn new(tokens: Vec<Token<'a>>, end: usize) -> Self {
-        Self {
-            tokens,
-            next: 0,
-            end,
-            depth: 0,
-            in_value_path: false,
-        }
+        Self { tokens, next: 0, end, depth: 0, in_value_path: false }
     }
 
     fn parse_all(mut self) -> Parsed<Filter> {
@@ -513,10 +474,7 @@ impl<'a> Parser<'a> {
     /// An error saying `what` was expected but `found` (or the end of input) was.
     fn expected(&self, what: &str, found: Option<&Token>) -> FilterError {
         match found {
-            Some(t) => FilterError::new(
-                t.pos,
-                format!("expected {what}, found {}", t.tok.describe()),
-            ),
+            Some(t) => FilterError::new(t.pos, format!("expected {what}, found {}", t.tok.describe())),
             None => FilterError::new(self.end, format!("expected {what}, found end of input")),
         }
     }
@@ -556,10 +514,9 @@ impl<'a> Parser<'a> {
         match token.tok {
             Tok::LParen => self.nested(token.pos, Delim::Paren),
             Tok::Word(w) if w.eq_ignore_ascii_case("not") => self.parse_not(),
-            Tok::Word(w) if is_junction(w) => Err(FilterError::new(
-                token.pos,
-                format!("missing expression before '{w}'"),
-            )),
+            Tok::Word(w) if is_junction(w) => {
+                Err(FilterError::new(token.pos, format!("missing expression before '{w}'")))
+            }
             Tok::Word(w) => self.parse_attr(w, token.pos),
             _ => Err(self.expected("an expression", Some(&token))),
         }
@@ -592,9 +549,7 @@ impl<'a> Parser<'a> {
     /// `not (filter)`; the `not` is already consumed.
     fn parse_not(&mut self) -> Parsed<Filter> {
         match self.advance() {
-            Some(t) if t.tok == Tok::LParen => {
-                Ok(Filter::Not(Box::new(self.nested(t.pos, Delim::Paren)?)))
-            }
+            Some(t) if t.tok == Tok::LParen => Ok(Filter::Not(Box::new(self.nested(t.pos, Delim::Paren)?))),
             other => Err(self.expected("'(' after 'not'", other.as_ref())),
         }
     }
@@ -628,9 +583,8 @@ impl<'a> Parser<'a> {
             };
         }
         let Some(op) = CompareOp::from_keyword(op) else {
-            let message = format!(
-                "unknown operator '{op}' (expected eq, ne, co, sw, ew, gt, ge, lt, le or pr)"
-            );
+            let message =
+                format!("unknown operator '{op}' (expected eq, ne, co, sw, ew, gt, ge, lt, le or pr)");
             return Err(FilterError::new(pos, message));
         };
         let value = self.value(op)?;
@@ -698,11 +652,7 @@ mod tests {
     }
 
     fn cmp(attr: &str, op: CompareOp, value: Value) -> Filter {
-        Filter::Compare {
-            path: path(attr),
-            op,
-            value,
-        }
+        Filter::Compare { path: path(attr), op, value }
     }
 
     fn eq(attr: &str, value: Value) -> Filter {
@@ -734,10 +684,7 @@ mod tests {
     }
 
     fn value_path(attr: &str, filter: Filter) -> Filter {
-        Filter::ValuePath {
-            path: path(attr),
-            filter: Box::new(filter),
-        }
+        Filter::ValuePath { path: path(attr), filter: Box::new(filter) }
     }
 
     fn ok(input: &str) -> Filter {
@@ -767,10 +714,7 @@ mod tests {
         }
         assert_eq!(ok("emails pr"), pr("emails"));
         let names: Vec<_> = CompareOp::ALL.iter().map(|op| op.as_str()).collect();
-        assert_eq!(
-            names,
-            ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]
-        );
+        assert_eq!(names, ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]);
     }
 
     #[test]
@@ -779,10 +723,7 @@ mod tests {
         assert_eq!(ok("a EQ 1"), int("a", 1));
         assert_eq!(ok("a gE 1"), cmp("a", CompareOp::Ge, Value::Int(1)));
         assert_eq!(ok("a PR"), pr("a"));
-        assert_eq!(
-            ok("a eq 1 AND b eq 2 Or c eq 3"),
-            or(and(int("a", 1), int("b", 2)), int("c", 3))
-        );
+        assert_eq!(ok("a eq 1 AND b eq 2 Or c eq 3"), or(and(int("a", 1), int("b", 2)), int("c", 3)));
         assert_eq!(ok("NOT (a pr)"), not(pr("a")));
         assert_eq!(ok("Not(a pr)"), not(pr("a")));
     }
@@ -805,16 +746,8 @@ mod tests {
             ok(complex),
             or(
                 and(
-                    cmp(
-                        "name.givenName",
-                        CompareOp::Co,
-                        Value::Str("Ann & Co".into())
-                    ),
-                    cmp(
-                        "meta.created",
-                        CompareOp::Gt,
-                        Value::Str("2020-01-01T00:00:00.000Z".into())
-                    )
+                    cmp("name.givenName", CompareOp::Co, Value::Str("Ann & Co".into())),
+                    cmp("meta.created", CompareOp::Gt, Value::Str("2020-01-01T00:00:00.000Z".into()))
                 ),
                 eq("locked", Value::Bool(false))
             )
@@ -833,30 +766,12 @@ mod tests {
     #[test]
     fn precedence_and_associativity() {
         let (a, b, c) = (int("a", 1), int("b", 2), int("c", 3));
-        assert_eq!(
-            ok("a eq 1 or b eq 2 and c eq 3"),
-            or(a.clone(), and(b.clone(), c.clone()))
-        );
-        assert_eq!(
-            ok("a eq 1 and b eq 2 or c eq 3"),
-            or(and(a.clone(), b.clone()), c.clone())
-        );
-        assert_eq!(
-            ok("a eq 1 or b eq 2 or c eq 3"),
-            or(or(a.clone(), b.clone()), c.clone())
-        );
-        assert_eq!(
-            ok("a eq 1 and b eq 2 and c eq 3"),
-            and(and(a.clone(), b.clone()), c.clone())
-        );
-        assert_eq!(
-            ok("(a eq 1 or b eq 2) and c eq 3"),
-            and(or(a.clone(), b.clone()), c.clone())
-        );
-        assert_eq!(
-            ok("not (a eq 1) and b eq 2"),
-            and(not(a.clone()), b.clone())
-        );
+        assert_eq!(ok("a eq 1 or b eq 2 and c eq 3"), or(a.clone(), and(b.clone(), c.clone())));
+        assert_eq!(ok("a eq 1 and b eq 2 or c eq 3"), or(and(a.clone(), b.clone()), c.clone()));
+        assert_eq!(ok("a eq 1 or b eq 2 or c eq 3"), or(or(a.clone(), b.clone()), c.clone()));
+        assert_eq!(ok("a eq 1 and b eq 2 and c eq 3"), and(and(a.clone(), b.clone()), c.clone()));
+        assert_eq!(ok("(a eq 1 or b eq 2) and c eq 3"), and(or(a.clone(), b.clone()), c.clone()));
+        assert_eq!(ok("not (a eq 1) and b eq 2"), and(not(a.clone()), b.clone()));
     }
 
     #[test]
@@ -875,10 +790,7 @@ mod tests {
             ok(r#"emails[type eq "work" and value co "@x"]"#),
             value_path(
                 "emails",
-                and(
-                    string("type", "work"),
-                    cmp("value", CompareOp::Co, Value::Str("@x".into()))
-                )
+                and(string("type", "work"), cmp("value", CompareOp::Co, Value::Str("@x".into())))
             )
         );
         assert_eq!(
@@ -889,14 +801,8 @@ mod tests {
             ok(r#"emails[type eq "work"] and name pr"#),
             and(value_path("emails", string("type", "work")), pr("name"))
         );
-        assert_eq!(
-            ok(r#"x.emails [ (type eq "work") ]"#),
-            value_path("x.emails", string("type", "work"))
-        );
-        assert_eq!(
-            ok("not (emails[value pr])"),
-            not(value_path("emails", pr("value")))
-        );
+        assert_eq!(ok(r#"x.emails [ (type eq "work") ]"#), value_path("x.emails", string("type", "work")));
+        assert_eq!(ok("not (emails[value pr])"), not(value_path("emails", pr("value"))));
     }
 
     #[test]
@@ -932,10 +838,7 @@ mod tests {
         assert_eq!(value_of(r#""\u00e4\u00C4""#), s("äÄ"));
         assert_eq!(value_of(r#""\ud83d\ude00""#), s("😀"));
         assert_eq!(value_of(r#""Ääkkönen 日本 😀""#), s("Ääkkönen 日本 😀"));
-        assert_eq!(
-            value_of(r#""and or not eq ( ) [ ]""#),
-            s("and or not eq ( ) [ ]")
-        );
+        assert_eq!(value_of(r#""and or not eq ( ) [ ]""#), s("and or not eq ( ) [ ]"));
     }
 
     #[test]
@@ -959,18 +862,9 @@ mod tests {
 
     #[test]
     fn injection_looking_input_is_just_a_value() {
-        assert_eq!(
-            ok(r#"name eq "x'); DROP TABLE users;--""#),
-            string("name", "x'); DROP TABLE users;--")
-        );
-        assert_eq!(
-            ok(r#"name eq "\" or 1 eq 1 --""#),
-            string("name", "\" or 1 eq 1 --")
-        );
-        assert_eq!(
-            ok(r#"name eq "%' OR '1'='1""#),
-            string("name", "%' OR '1'='1")
-        );
+        assert_eq!(ok(r#"name eq "x'); DROP TABLE users;--""#), string("name", "x'); DROP TABLE users;--"));
+        assert_eq!(ok(r#"name eq "\" or 1 eq 1 --""#), string("name", "\" or 1 eq 1 --"));
+        assert_eq!(ok(r#"name eq "%' OR '1'='1""#), string("name", "%' OR '1'='1"));
     }
 
     #[test]
@@ -982,10 +876,7 @@ mod tests {
     #[test]
     fn error_display() {
         let err = parse("").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid filter at position 0: empty filter"
-        );
+        assert_eq!(err.to_string(), "invalid filter at position 0: empty filter");
     }
 
     #[test]
@@ -1011,11 +902,7 @@ mod tests {
     #[test]
     fn operator_errors() {
         fails(r#"name xx "a""#, 5, "unknown operator 'xx'");
-        fails(
-            "name",
-            4,
-            "expected an operator after 'name', found end of input",
-        );
+        fails("name", 4, "expected an operator after 'name', found end of input");
         fails("name (", 5, "expected an operator after 'name', found '('");
         fails(r#"name "a""#, 5, "expected an operator");
         fails("a pr \"x\"", 5, "'pr' takes no value");
@@ -1059,11 +946,7 @@ mod tests {
     fn keyword_errors() {
         fails("a eq 1 b", 7, "unexpected 'b' after a complete expression");
         fails("a eq 1 \"x\"", 7, "unexpected a string");
-        fails(
-            "a eq 1 and",
-            10,
-            "expected an expression after 'and', found end of input",
-        );
+        fails("a eq 1 and", 10, "expected an expression after 'and', found end of input");
         fails("a eq 1 or ", 10, "expected an expression after 'or'");
         fails("a eq 1 and or b eq 2", 11, "after 'and', found 'or'");
         fails("(a eq 1 and)", 11, "after 'and', found ')'");
@@ -1081,11 +964,7 @@ mod tests {
         fails("a.-b eq 1", 2, "invalid attribute path");
         fails("a[b[c eq 1]]", 3, "value paths cannot be nested");
         fails("a[(b[c eq 1])]", 4, "value paths cannot be nested");
-        fails(
-            r#"emails[type eq "work"].value"#,
-            22,
-            "unexpected character '.'",
-        );
+        fails(r#"emails[type eq "work"].value"#, 22, "unexpected character '.'");
     }
 
     #[test]
@@ -1115,11 +994,7 @@ mod tests {
         assert_eq!(ok(&nest(MAX_DEPTH)), pr("a"));
         fails(&nest(MAX_DEPTH + 1), MAX_DEPTH, "nested too deeply");
         fails(&"(".repeat(8000), MAX_DEPTH, "nested too deeply");
-        fails(
-            &"not (".repeat(1000),
-            5 * MAX_DEPTH + 4,
-            "nested too deeply",
-        );
+        fails(&"not (".repeat(1000), 5 * MAX_DEPTH + 4, "nested too deeply");
         assert!(parse(&"(".repeat(100_000)).is_err());
         assert!(parse(&"not(".repeat(100_000)).is_err());
         let nots = format!("{}a pr{}", "not(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
@@ -1138,9 +1013,8 @@ mod tests {
     ];
 
     const FRAGMENTS: &[&str] = &[
-        "(", ")", "[", "]", " ", "\t", "\"", "\\", "\\u", "\\ud83d", "d800", ".", "-", "e", "1",
-        "1.5", "a", "eq", "pr", "and", "or", "not", "true", "null", "ä", "😀", "日", "\u{0}", "'",
-        "$", "_",
+        "(", ")", "[", "]", " ", "\t", "\"", "\\", "\\u", "\\ud83d", "d800", ".", "-", "e", "1", "1.5", "a",
+        "eq", "pr", "and", "or", "not", "true", "null", "ä", "😀", "日", "\u{0}", "'", "$", "_",
     ];
 
     /// Parses `input`, asserting that any error points inside it at a char boundary.
@@ -1193,9 +1067,7 @@ mod tests {
         }
         for _ in 0..20_000 {
             let len = rng.gen_range(0..30);
-            let input: String = (0..len)
-                .map(|_| FRAGMENTS[rng.gen_range(0..FRAGMENTS.len())])
-                .collect();
+            let input: String = (0..len).map(|_| FRAGMENTS[rng.gen_range(0..FRAGMENTS.len())]).collect();
             check_no_panic(&input);
         }
         for _ in 0..2_000 {

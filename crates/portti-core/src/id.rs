@@ -18,9 +18,7 @@ pub fn new_id() -> String {
 
 /// Whether `s` has the shape of an id (24 lowercase hex characters).
 pub fn is_id(s: &str) -> bool {
-    s.len() == 24
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Lowercase hex of `bytes`.

@@ -94,12 +94,6 @@ mod tests {
     #[test]
     fn dependencies_are_closed() {
         let all = with_dependencies(&[Permission::ACCOUNT_VIEW_PERSONAL_ID]);
-        assert_eq!(
-            all,
-            vec![
-                Permission::ACCOUNT_VIEW,
-                Permission::ACCOUNT_VIEW_PERSONAL_ID
-            ]
-        );
+        assert_eq!(all, vec![Permission::ACCOUNT_VIEW, Permission::ACCOUNT_VIEW_PERSONAL_ID]);
     }
 }

@@ -17,9 +17,7 @@ pub fn format_ms(ms: i64) -> String {
 
 /// Parse an ISO-8601 instant (`Z` or an offset); `None` when it is not one.
 pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// Parse an instant to epoch milliseconds.
@@ -35,10 +33,7 @@ mod tests {
     fn formats_like_java_instant() {
         assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_ms(1_500), "1970-01-01T00:00:01.500Z");
-        assert_eq!(
-            format_ms(parse_ms("2022-10-26T09:39:42.195Z").unwrap()),
-            "2022-10-26T09:39:42.195Z"
-        );
+        assert_eq!(format_ms(parse_ms("2022-10-26T09:39:42.195Z").unwrap()), "2022-10-26T09:39:42.195Z");
     }
 
     #[test]

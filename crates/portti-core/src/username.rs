@@ -55,9 +55,7 @@ impl UsernamePolicy {
     ) -> crate::Result<String> {
         let name = match self {
             UsernamePolicy::Email => source.email.map(str::to_string).ok_or_else(|| {
-                crate::Error::bad(
-                    "usernamePolicy EMAIL needs an email address: give emails or a username",
-                )
+                crate::Error::bad("usernamePolicy EMAIL needs an email address: give emails or a username")
             })?,
             UsernamePolicy::Fmlnn => format!("{}{}", initials(source.name)?, digits(2, rng)),
             UsernamePolicy::Cvcv => syllables(2, rng),
@@ -68,9 +66,7 @@ impl UsernamePolicy {
             UsernamePolicy::EightLowerCaseChars => letters(8, rng),
             UsernamePolicy::TenLowerCaseChars => letters(10, rng),
             UsernamePolicy::Manual => {
-                return Err(crate::Error::bad(
-                    "usernamePolicy MANUAL needs a username in the request",
-                ))
+                return Err(crate::Error::bad("usernamePolicy MANUAL needs a username in the request"))
             }
         };
         Ok(match (self, attempt) {
@@ -96,46 +92,32 @@ fn initials(name: &Names) -> crate::Result<String> {
         .flat_map(char::to_lowercase)
         .collect();
     if initials.is_empty() {
-        return Err(crate::Error::bad("usernamePolicy FMLNN needs at least one of name.givenName, name.middleName, name.familyName"));
+        return Err(crate::Error::bad(
+            "usernamePolicy FMLNN needs at least one of name.givenName, name.middleName, name.familyName",
+        ));
     }
     Ok(initials)
 }
 
 fn digits(n: usize, rng: &mut impl Rng) -> String {
-    (0..n)
-        .map(|_| char::from(b'0' + rng.gen_range(0..10)))
-        .collect()
+    (0..n).map(|_| char::from(b'0' + rng.gen_range(0..10))).collect()
 }
 
 fn letters(n: usize, rng: &mut impl Rng) -> String {
-    (0..n)
-        .map(|_| char::from(b'a' + rng.gen_range(0..26)))
-        .collect()
+    (0..n).map(|_| char::from(b'a' + rng.gen_range(0..26))).collect()
 }
 
 fn syllables(n: usize, rng: &mut impl Rng) -> String {
-    let pick =
-        |set: &[u8], rng: &mut dyn rand::RngCore| char::from(set[rng.gen_range(0..set.len())]);
-    (0..n)
-        .flat_map(|_| [pick(CONSONANTS, rng), pick(VOWELS, rng)])
-        .collect()
+    let pick = |set: &[u8], rng: &mut dyn rand::RngCore| char::from(set[rng.gen_range(0..set.len())]);
+    (0..n).flat_map(|_| [pick(CONSONANTS, rng), pick(VOWELS, rng)]).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn gen(
-        policy: UsernamePolicy,
-        email: Option<&str>,
-        name: &Names,
-        attempt: u32,
-    ) -> crate::Result<String> {
-        policy.generate(
-            &UsernameSource { email, name },
-            attempt,
-            &mut rand::thread_rng(),
-        )
+    fn gen(policy: UsernamePolicy, email: Option<&str>, name: &Names, attempt: u32) -> crate::Result<String> {
+        policy.generate(&UsernameSource { email, name }, attempt, &mut rand::thread_rng())
     }
 
     fn ann() -> Names {
@@ -158,11 +140,7 @@ mod tests {
         ] {
             let u = gen(policy, None, &none, 0).unwrap();
             assert_eq!(u.len(), len, "{policy:?}");
-            assert!(u.chars().all(|c| if digit {
-                c.is_ascii_digit()
-            } else {
-                c.is_ascii_lowercase()
-            }));
+            assert!(u.chars().all(|c| if digit { c.is_ascii_digit() } else { c.is_ascii_lowercase() }));
         }
     }
 
@@ -172,38 +150,23 @@ mod tests {
         let u = gen(UsernamePolicy::Cvcv, None, &none, 0).unwrap();
         assert_eq!(u.len(), 4);
         assert!(CONSONANTS.contains(&u.as_bytes()[0]) && VOWELS.contains(&u.as_bytes()[1]));
-        assert_eq!(
-            gen(UsernamePolicy::Cvcvcv, None, &none, 0).unwrap().len(),
-            6
-        );
+        assert_eq!(gen(UsernamePolicy::Cvcvcv, None, &none, 0).unwrap().len(), 6);
         assert_eq!(gen(UsernamePolicy::Cvcv, None, &none, 2).unwrap().len(), 6);
     }
 
     #[test]
     fn email_and_fmlnn_need_their_attributes() {
         let none = Names::default();
-        assert_eq!(
-            gen(UsernamePolicy::Email, Some("a@x.fi"), &none, 0).unwrap(),
-            "a@x.fi"
-        );
-        assert!(matches!(
-            gen(UsernamePolicy::Email, None, &none, 0),
-            Err(crate::Error::BadRequest(_))
-        ));
+        assert_eq!(gen(UsernamePolicy::Email, Some("a@x.fi"), &none, 0).unwrap(), "a@x.fi");
+        assert!(matches!(gen(UsernamePolicy::Email, None, &none, 0), Err(crate::Error::BadRequest(_))));
         assert!(matches!(
             gen(UsernamePolicy::Email, Some("a@x.fi"), &none, 1),
             Err(crate::Error::Conflict(_))
         ));
         let u = gen(UsernamePolicy::Fmlnn, None, &ann(), 0).unwrap();
         assert!(u.starts_with("ame") && u.len() == 5 && u[3..].chars().all(|c| c.is_ascii_digit()));
-        assert!(matches!(
-            gen(UsernamePolicy::Fmlnn, None, &none, 0),
-            Err(crate::Error::BadRequest(_))
-        ));
-        assert!(matches!(
-            gen(UsernamePolicy::Manual, None, &ann(), 0),
-            Err(crate::Error::BadRequest(_))
-        ));
+        assert!(matches!(gen(UsernamePolicy::Fmlnn, None, &none, 0), Err(crate::Error::BadRequest(_))));
+        assert!(matches!(gen(UsernamePolicy::Manual, None, &ann(), 0), Err(crate::Error::BadRequest(_))));
     }
 
     #[test]
@@ -212,10 +175,7 @@ mod tests {
             serde_json::to_string(&UsernamePolicy::EightLowerCaseChars).unwrap(),
             "\"EIGHT_LOWER_CASE_CHARS\""
         );
-        assert_eq!(
-            serde_json::to_string(&UsernamePolicy::Fmlnn).unwrap(),
-            "\"FMLNN\""
-        );
+        assert_eq!(serde_json::to_string(&UsernamePolicy::Fmlnn).unwrap(), "\"FMLNN\"");
         assert!(serde_json::from_str::<UsernamePolicy>("\"NOPE\"").is_err());
     }
 }

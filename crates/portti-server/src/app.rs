@@ -65,9 +65,7 @@ struct BasicAuth;
 impl Modify for BasicAuth {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         let scheme = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build());
-        api.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("basic", scheme);
+        api.components.get_or_insert_with(Default::default).add_security_scheme("basic", scheme);
     }
 }
 
@@ -78,10 +76,7 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
         .merge(crate::ops::routes())
         .split_for_parts();
     let api = serde_json::to_value(&api).unwrap_or_default();
-    let docs = Docs {
-        json: api.to_string(),
-        html: crate::ops::apidoc::render(&api),
-    };
+    let docs = Docs { json: api.to_string(), html: crate::ops::apidoc::render(&api) };
     let state = AppState {
         dir,
         public_url: public_url.trim_end_matches('/').to_string(),
@@ -97,14 +92,9 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
             Duration::from_secs(60),
         ))
         .layer(CatchPanicLayer::custom(|_| {
-            V1::error_response(&Error::Internal(
-                "the server failed to handle the request".into(),
-            ))
+            V1::error_response(&Error::Internal("the server failed to handle the request".into()))
         }))
-        .layer(axum::middleware::from_fn_with_state(
-            state.metrics.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -115,11 +105,7 @@ async fn unknown_route(req: Request) -> Response {
 }
 
 async fn method_not_allowed(req: Request) -> Response {
-    let msg = format!(
-        "method {} is not allowed on {}",
-        req.method(),
-        req.uri().path()
-    );
+    let msg = format!("method {} is not allowed on {}", req.method(), req.uri().path());
     v1::error_body(axum::http::StatusCode::METHOD_NOT_ALLOWED, msg)
 }
 
@@ -129,7 +115,5 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -17,15 +17,9 @@ pub struct Auth<D>(pub Caller, PhantomData<fn() -> D>);
 impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
     type Rejection = ApiError<D>;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header =
+            parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
                 unauthorized("authentication required: HTTP Basic with a client id and secret")
             })?;
         let (id, secret) = basic_credentials(header)?;
@@ -47,9 +41,7 @@ fn basic_credentials(header: &str) -> Result<(String, String), Error> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
-    let (id, secret) = decoded
-        .split_once(':')
-        .ok_or_else(|| unauthorized("malformed Basic credentials"))?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(|| unauthorized("malformed Basic credentials"))?;
     Ok((id.to_string(), secret.to_string()))
 }
 
@@ -64,10 +56,7 @@ mod tests {
     #[test]
     fn basic_header_parsing() {
         let h = format!("Basic {}", STANDARD.encode("id:se:cret"));
-        assert_eq!(
-            basic_credentials(&h).unwrap(),
-            ("id".into(), "se:cret".into())
-        );
+        assert_eq!(basic_credentials(&h).unwrap(), ("id".into(), "se:cret".into()));
         assert!(basic_credentials("Bearer x").is_err());
         assert!(basic_credentials("Basic !!!").is_err());
         assert!(basic_credentials(&format!("basic {}", STANDARD.encode("nocolon"))).is_err());

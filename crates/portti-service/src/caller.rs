@@ -46,9 +46,7 @@ impl Caller {
 
     /// Whether the caller may reach the namespace `code`.
     pub fn reaches(&self, code: &str) -> bool {
-        self.namespaces
-            .as_ref()
-            .is_none_or(|list| list.iter().any(|c| c == code))
+        self.namespaces.as_ref().is_none_or(|list| list.iter().any(|c| c == code))
     }
 
     /// Whether the caller reaches every namespace, present and future.
@@ -66,9 +64,7 @@ impl Caller {
 
     /// Where requests that name no namespace go.
     pub fn default_namespace(&self) -> &str {
-        self.default_namespace
-            .as_deref()
-            .unwrap_or(crate::DEFAULT_NAMESPACE)
+        self.default_namespace.as_deref().unwrap_or(crate::DEFAULT_NAMESPACE)
     }
 
     /// The namespace code a request names, or the caller's default.

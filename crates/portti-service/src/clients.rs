@@ -25,8 +25,7 @@ impl Directory {
         let client = self.build_client(id::new_id(), new).await?;
         let secret = random_secret();
         let mut tx = self.write().await?;
-        tx.insert_client(&client, &self.secret_key.hash(&secret))
-            .await?;
+        tx.insert_client(&client, &self.secret_key.hash(&secret)).await?;
         tx.commit().await?;
         Ok((client, secret))
     }
@@ -38,12 +37,7 @@ impl Directory {
         }
         let mut tx = self.read().await?;
         for code in new.namespaces.iter().chain(new.default_namespace.iter()) {
-            if tx
-                .namespace(code)
-                .await?
-                .filter(|ns| &ns.code == code)
-                .is_none()
-            {
+            if tx.namespace(code).await?.filter(|ns| &ns.code == code).is_none() {
                 return Err(Error::bad(format!("namespace {code} does not exist")));
             }
         }
@@ -58,11 +52,7 @@ impl Directory {
             (None, Some(list)) => list[0].clone(),
             (None, None) => crate::DEFAULT_NAMESPACE.to_string(),
         };
-        let permissions = if new.permissions.is_empty() {
-            Permission::ALL.to_vec()
-        } else {
-            new.permissions
-        };
+        let permissions = if new.permissions.is_empty() { Permission::ALL.to_vec() } else { new.permissions };
         Ok(ManagementClient {
             id,
             name,
@@ -95,10 +85,7 @@ impl Directory {
                 "the bootstrap client id must be non-empty without ':', and the secret non-empty",
             ));
         }
-        let new = NewClient {
-            name: "bootstrap".into(),
-            ..Default::default()
-        };
+        let new = NewClient { name: "bootstrap".into(), ..Default::default() };
         let mut client = self.build_client(id.to_string(), new).await?;
         let hash = self.secret_key.hash(secret);
         let mut tx = self.write().await?;
@@ -119,10 +106,7 @@ impl Directory {
         if !self.read().await?.clients().await?.is_empty() {
             return Ok(None);
         }
-        let new = NewClient {
-            name: "initial administrator".into(),
-            ..Default::default()
-        };
+        let new = NewClient { name: "initial administrator".into(), ..Default::default() };
         self.create_client(new).await.map(Some)
     }
 

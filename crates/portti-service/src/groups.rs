@@ -20,20 +20,11 @@ impl Directory {
         let now = time::format_ms(time::now_ms());
         let mut tx = self.write().await?;
         let ns = by_code(caller, tx.as_mut(), &code).await?;
-        let mut group = Group {
-            id: id::new_id(),
-            ns_code: ns.code,
-            ..Default::default()
-        };
+        let mut group = Group { id: id::new_id(), ns_code: ns.code, ..Default::default() };
         let parents = changes.apply(&mut group);
         check_name(&group.name)?;
-        group.member_of =
-            resolve_parents(tx.as_mut(), &group, parents.value().unwrap_or_default()).await?;
-        group.meta = Meta {
-            created: Some(now.clone()),
-            last_modified: Some(now),
-            location: None,
-        };
+        group.member_of = resolve_parents(tx.as_mut(), &group, parents.value().unwrap_or_default()).await?;
+        group.meta = Meta { created: Some(now.clone()), last_modified: Some(now), location: None };
         tx.insert_group(&group).await?;
         tx.commit().await?;
         Ok(group)
@@ -53,12 +44,7 @@ impl Directory {
     }
 
     /// Apply a full-object update to a group (its namespace never changes).
-    pub async fn update_group(
-        &self,
-        caller: &Caller,
-        id: &str,
-        mut changes: GroupChanges,
-    ) -> Result<Group> {
+    pub async fn update_group(&self, caller: &Caller, id: &str, mut changes: GroupChanges) -> Result<Group> {
         caller.require(Permission::GROUP_MODIFY)?;
         let mut tx = self.write().await?;
         let mut group = reachable(caller, tx.as_mut(), id).await?;
@@ -78,11 +64,7 @@ impl Directory {
             Field::Value(list) => {
                 group.member_of = resolve_parents(tx.as_mut(), &group, list).await?;
                 let below = tx.group_descendants(&group.id).await?;
-                if let Some(p) = group
-                    .member_of
-                    .iter()
-                    .find(|p| below.iter().any(|g| &&g.id == p))
-                {
+                if let Some(p) = group.member_of.iter().find(|p| below.iter().any(|g| &&g.id == p)) {
                     return Err(Error::bad(format!(
                         "group {p} is nested inside {id}, so it cannot be its parent"
                     )));
@@ -124,9 +106,7 @@ async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<Group> 
 
 fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
-        return Err(Error::bad(
-            "a group needs a name of 1-255 printable characters",
-        ));
+        return Err(Error::bad("a group needs a name of 1-255 printable characters"));
     }
     Ok(())
 }
@@ -140,10 +120,7 @@ async fn resolve_parents(tx: &mut dyn Tx, group: &Group, refs: Vec<String>) -> R
             _ => tx.group_by_name(&group.ns_code, &r).await?,
         };
         let parent = found.ok_or_else(|| {
-            Error::bad(format!(
-                "parent group {r} not found in namespace {}",
-                group.ns_code
-            ))
+            Error::bad(format!("parent group {r} not found in namespace {}", group.ns_code))
         })?;
         if parent.id == group.id {
             return Err(Error::bad("a group cannot be its own parent"));
@@ -173,19 +150,16 @@ pub(crate) async fn resolve_or_create(
             Some(g) => g.id,
             None => {
                 check_name(&r)?;
+                let meta =
+                    Meta { created: Some(now.into()), last_modified: Some(now.into()), location: None };
                 let g = Group {
                     id: id::new_id(),
                     name: r,
                     ns_code: ns_code.to_string(),
-                    meta: Meta {
-                        created: Some(now.into()),
-                        last_modified: Some(now.into()),
-                        location: None,
-                    },
+                    meta,
                     ..Default::default()
                 };
-                tx.insert_group(&g).await?;
-                g.id
+                tx.ensure_group(&g).await?.id
             }
         };
         if !ids.contains(&id) {

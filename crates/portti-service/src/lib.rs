@@ -52,11 +52,7 @@ impl Directory {
     /// installation's secret key exist.
     pub async fn open(store: Arc<dyn Store>, config: Config) -> Result<Self> {
         let secret_key = secrets::SecretKey::load_or_create(store.as_ref()).await?;
-        let dir = Directory {
-            store,
-            hasher: password::Hasher::new(config.hash_cost)?,
-            secret_key,
-        };
+        let dir = Directory { store, hasher: password::Hasher::new(config.hash_cost)?, secret_key };
         dir.ensure_default_namespace().await?;
         Ok(dir)
     }
@@ -81,11 +77,7 @@ fn query(caller: &Caller, req: ListRequest) -> Result<Query> {
         None | Some("") => None,
         Some(text) => Some(parse_filter(text)?),
     };
-    Ok(Query {
-        filter,
-        scope: caller.scope(),
-        page: req.page,
-    })
+    Ok(Query { filter, scope: caller.scope(), page: req.page })
 }
 
 fn parse_filter(text: &str) -> Result<Filter> {

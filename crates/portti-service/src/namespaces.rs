@@ -10,26 +10,12 @@ use portti_core::{id, time, Error, Result};
 use portti_store::Tx;
 
 /// Names the SCIM dialect uses as path segments, so no namespace may take them.
-const RESERVED_CODES: &[&str] = &[
-    "Users",
-    "Groups",
-    "Me",
-    "ServiceProviderConfig",
-    "Schemas",
-    "ResourceTypes",
-    "Bulk",
-    ".search",
-];
+const RESERVED_CODES: &[&str] =
+    &["Users", "Groups", "Me", "ServiceProviderConfig", "Schemas", "ResourceTypes", "Bulk", ".search"];
 
 impl Directory {
     pub(crate) async fn ensure_default_namespace(&self) -> Result<()> {
-        if self
-            .read()
-            .await?
-            .namespace(DEFAULT_NAMESPACE)
-            .await?
-            .is_some()
-        {
+        if self.read().await?.namespace(DEFAULT_NAMESPACE).await?.is_some() {
             return Ok(());
         }
         let now = time::format_ms(time::now_ms());
@@ -39,11 +25,7 @@ impl Directory {
             name: Some("Default".into()),
             username_policy: UsernamePolicy::Manual,
             valid_from: Some(now.clone()),
-            meta: Meta {
-                created: Some(now.clone()),
-                last_modified: Some(now),
-                location: None,
-            },
+            meta: Meta { created: Some(now.clone()), last_modified: Some(now), location: None },
             ..Default::default()
         };
         let mut tx = self.write().await?;
@@ -55,11 +37,7 @@ impl Directory {
     }
 
     /// Create a namespace (only callers that reach every namespace may).
-    pub async fn create_namespace(
-        &self,
-        caller: &Caller,
-        changes: NamespaceChanges,
-    ) -> Result<Namespace> {
+    pub async fn create_namespace(&self, caller: &Caller, changes: NamespaceChanges) -> Result<Namespace> {
         caller.require(Permission::NAMESPACE_CREATE)?;
         if !caller.unrestricted() {
             return Err(Error::Forbidden(
@@ -72,18 +50,10 @@ impl Directory {
         };
         check_code(&code)?;
         let now = time::format_ms(time::now_ms());
-        let mut ns = Namespace {
-            id: id::new_id(),
-            code,
-            ..Default::default()
-        };
+        let mut ns = Namespace { id: id::new_id(), code, ..Default::default() };
         changes.apply(&mut ns);
         ns.valid_from.get_or_insert_with(|| now.clone());
-        ns.meta = Meta {
-            created: Some(now.clone()),
-            last_modified: Some(now),
-            location: None,
-        };
+        ns.meta = Meta { created: Some(now.clone()), last_modified: Some(now), location: None };
         check_namespace(&ns)?;
         in_write!(self, |tx| tx.insert_namespace(&ns).await?);
         Ok(ns)
@@ -96,11 +66,7 @@ impl Directory {
     }
 
     /// A page of the namespaces the caller may see.
-    pub async fn list_namespaces(
-        &self,
-        caller: &Caller,
-        req: ListRequest,
-    ) -> Result<Page<Namespace>> {
+    pub async fn list_namespaces(&self, caller: &Caller, req: ListRequest) -> Result<Page<Namespace>> {
         caller.require(Permission::NAMESPACE_VIEW)?;
         let q = query(caller, req)?;
         self.read().await?.find_namespaces(&q).await
@@ -118,10 +84,7 @@ impl Directory {
         let mut ns = reachable(caller, tx.as_mut(), id_or_code).await?;
         if let Field::Value(code) = &changes.code {
             if code.trim() != ns.code {
-                return Err(Error::bad(format!(
-                    "the code of namespace {} cannot be changed",
-                    ns.code
-                )));
+                return Err(Error::bad(format!("the code of namespace {} cannot be changed", ns.code)));
             }
         }
         changes.apply(&mut ns);
@@ -138,9 +101,7 @@ impl Directory {
         let mut tx = self.write().await?;
         let ns = reachable(caller, tx.as_mut(), id_or_code).await?;
         if ns.code == DEFAULT_NAMESPACE {
-            return Err(Error::Conflict(
-                "the default namespace cannot be deleted".into(),
-            ));
+            return Err(Error::Conflict("the default namespace cannot be deleted".into()));
         }
         let (users, _) = tx.namespace_usage(&ns.code).await?;
         if users > 0 {
@@ -156,11 +117,7 @@ impl Directory {
 }
 
 /// The namespace, or 404 when it does not exist or the caller may not reach it.
-pub(crate) async fn reachable(
-    caller: &Caller,
-    tx: &mut dyn Tx,
-    id_or_code: &str,
-) -> Result<Namespace> {
+pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id_or_code: &str) -> Result<Namespace> {
     match tx.namespace(id_or_code).await? {
         Some(ns) if caller.reaches(&ns.code) => Ok(ns),
         _ => Err(Error::not_found("namespace", id_or_code)),
@@ -177,9 +134,7 @@ pub(crate) async fn by_code(caller: &Caller, tx: &mut dyn Tx, code: &str) -> Res
 
 fn check_code(code: &str) -> Result<()> {
     let ok = (1..=64).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         && !RESERVED_CODES.contains(&code);
     if ok {
         Ok(())
@@ -194,9 +149,7 @@ fn check_namespace(ns: &Namespace) -> Result<()> {
     for (name, value) in [("validFrom", &ns.valid_from), ("validTo", &ns.valid_to)] {
         if let Some(v) = value {
             if time::parse_instant(v).is_none() {
-                return Err(Error::bad(format!(
-                    "{name} must be an ISO-8601 instant, got '{v}'"
-                )));
+                return Err(Error::bad(format!("{name} must be an ISO-8601 instant, got '{v}'")));
             }
         }
     }
@@ -204,23 +157,15 @@ fn check_namespace(ns: &Namespace) -> Result<()> {
         return Err(Error::bad("commMethodMaxQty must be between 1 and 100"));
     }
     let sms = &ns.sms_settings;
-    if sms
-        .default_originator
-        .as_ref()
-        .is_some_and(|o| o.chars().count() > 11)
-    {
-        return Err(Error::bad(
-            "smsSettings.defaultOriginator is at most 11 characters",
-        ));
+    if sms.default_originator.as_ref().is_some_and(|o| o.chars().count() > 11) {
+        return Err(Error::bad("smsSettings.defaultOriginator is at most 11 characters"));
     }
     if sms
         .default_region
         .as_ref()
         .is_some_and(|r| r.len() != 2 || !r.bytes().all(|b| b.is_ascii_alphabetic()))
     {
-        return Err(Error::bad(
-            "smsSettings.defaultRegion must be a two-letter country code",
-        ));
+        return Err(Error::bad("smsSettings.defaultRegion must be a two-letter country code"));
     }
     Ok(())
 }

@@ -18,11 +18,7 @@ pub struct HashCost {
 impl Default for HashCost {
     /// OWASP's recommendation: 19 MiB, 2 passes, 1 lane.
     fn default() -> Self {
-        HashCost {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
+        HashCost { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -61,12 +57,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_phc_argon2id_and_salted() {
-        let h = Hasher::new(HashCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        })
-        .unwrap();
+        let h = Hasher::new(HashCost { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap();
         let a = h.hash("pw".into()).await.unwrap();
         let b = h.hash("pw".into()).await.unwrap();
         assert!(a.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));

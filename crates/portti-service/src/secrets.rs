@@ -69,9 +69,7 @@ mod tests {
     fn secrets_are_url_safe_and_hashes_verify() {
         let s = random_secret();
         assert_eq!(s.len(), 43);
-        assert!(s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         let key = SecretKey(b"k".to_vec());
         let h = key.hash(&s);
         assert!(key.verify(&s, &h));

@@ -21,35 +21,22 @@ impl Directory {
         caller.require(Permission::ACCOUNT_CREATE)?;
         let code = caller.namespace_or_default(std::mem::take(&mut changes.ns_code).value());
         let username = std::mem::take(&mut changes.username).value();
-        let groups = std::mem::take(&mut changes.member_of)
-            .value()
-            .unwrap_or_default();
+        let groups = std::mem::take(&mut changes.member_of).value().unwrap_or_default();
         let password_hash = match std::mem::take(&mut changes.password) {
             Field::Value(p) if !p.is_empty() => Some(self.hasher.hash(p).await?),
             _ => None,
         };
         let now = time::format_ms(time::now_ms());
-        let mut user = User {
-            id: id::new_id(),
-            ..Default::default()
-        };
+        let mut user = User { id: id::new_id(), ..Default::default() };
         changes.apply(&mut user, &now)?;
-        user.user_account_type
-            .get_or_insert_with(|| "PERSON".into());
-        user.meta = Meta {
-            created: Some(now.clone()),
-            last_modified: Some(now.clone()),
-            location: None,
-        };
+        user.user_account_type.get_or_insert_with(|| "PERSON".into());
+        user.meta = Meta { created: Some(now.clone()), last_modified: Some(now.clone()), location: None };
 
         let mut tx = self.write().await?;
         let ns = by_code(caller, tx.as_mut(), &code).await?;
         user.ns_code = ns.code.clone();
         check_limits(&ns, &user)?;
-        user.username = match username
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
-        {
+        user.username = match username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
             Some(given) => claim_username(tx.as_mut(), &ns, given).await?,
             None => generate_username(tx.as_mut(), &ns, &user).await?,
         };
@@ -74,12 +61,7 @@ impl Directory {
 
     /// Apply a full-object update: absent keys keep their value, `null` clears optional
     /// ones, and server-managed fields never change.
-    pub async fn update_user(
-        &self,
-        caller: &Caller,
-        id: &str,
-        mut changes: UserChanges,
-    ) -> Result<User> {
+    pub async fn update_user(&self, caller: &Caller, id: &str, mut changes: UserChanges) -> Result<User> {
         caller.require(Permission::ACCOUNT_MODIFY)?;
         let username = std::mem::take(&mut changes.username).value();
         let groups = std::mem::take(&mut changes.member_of);
@@ -97,10 +79,7 @@ impl Directory {
         let ns = by_code(caller, tx.as_mut(), &user.ns_code.clone()).await?;
         changes.apply(&mut user, &now)?;
         check_limits(&ns, &user)?;
-        if let Some(given) = username
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
-        {
+        if let Some(given) = username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
             if given.to_lowercase() != user.username.to_lowercase() {
                 user.username = claim_username(tx.as_mut(), &ns, given).await?;
             } else {
@@ -156,30 +135,19 @@ async fn claim_username(tx: &mut dyn Tx, ns: &Namespace, name: String) -> Result
         return Err(Error::bad("a username is 1-255 printable characters"));
     }
     if tx.username_taken(&ns.code, &name).await? {
-        return Err(Error::Conflict(format!(
-            "username {name} is already taken in namespace {}",
-            ns.code
-        )));
+        return Err(Error::Conflict(format!("username {name} is already taken in namespace {}", ns.code)));
     }
     Ok(name)
 }
 
 /// A fresh username from the namespace's policy.
 async fn generate_username(tx: &mut dyn Tx, ns: &Namespace, user: &User) -> Result<String> {
-    let source = UsernameSource {
-        email: user.primary_email(),
-        name: &user.name,
-    };
+    let source = UsernameSource { email: user.primary_email(), name: &user.name };
     for attempt in 0..USERNAME_ATTEMPTS {
-        let candidate = ns
-            .username_policy
-            .generate(&source, attempt, &mut rand::thread_rng())?;
+        let candidate = ns.username_policy.generate(&source, attempt, &mut rand::thread_rng())?;
         if !tx.username_taken(&ns.code, &candidate).await? {
             return Ok(candidate);
         }
     }
-    Err(Error::Conflict(format!(
-        "no free username found in namespace {}; give one explicitly",
-        ns.code
-    )))
+    Err(Error::Conflict(format!("no free username found in namespace {}; give one explicitly", ns.code)))
 }

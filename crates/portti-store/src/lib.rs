@@ -1,6 +1,7 @@
 //! Portti's persistence: one async [`Store`] trait, implemented over sqlx for SQLite
-//! (the embedded default). Filters compile from the core's AST to parameterised SQL per backend.
+//! (the embedded default) and PostgreSQL (several nodes on one database). Filters compile from the core's AST to parameterised SQL per backend.
 
+mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
@@ -12,6 +13,7 @@ use portti_core::page::{Page, PageRequest};
 use portti_core::Result;
 use std::sync::Arc;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Which namespaces a query may see.
@@ -86,6 +88,9 @@ pub trait Tx: Send {
 
     /// Add a group, with its parents (409 on a duplicate name in the namespace).
     async fn insert_group(&mut self, group: &Group) -> Result<()>;
+    /// Add a group without parents unless one with its name exists in its namespace
+    /// (also when another transaction adds it concurrently); the group that exists after.
+    async fn ensure_group(&mut self, group: &Group) -> Result<Group>;
     /// Replace a group's stored state and parents.
     async fn update_group(&mut self, group: &Group) -> Result<()>;
     /// Remove every group of a namespace (and their memberships).
@@ -117,11 +122,7 @@ pub trait Tx: Send {
     /// Add a management client with its secret's keyed hash.
     async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()>;
     /// Replace a client's grants, and its secret hash when given.
-    async fn update_client(
-        &mut self,
-        client: &ManagementClient,
-        secret_hash: Option<&str>,
-    ) -> Result<()>;
+    async fn update_client(&mut self, client: &ManagementClient, secret_hash: Option<&str>) -> Result<()>;
     /// Remove a client; false when there was none.
     async fn delete_client(&mut self, id: &str) -> Result<bool>;
     /// A client and its secret hash.
@@ -135,8 +136,11 @@ pub async fn open(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         return Ok(Arc::new(SqliteStore::open(url, options).await?));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::open(url, options).await?));
+    }
     Err(portti_core::Error::bad(format!(
-        "unsupported database URL '{}': use sqlite://PATH",
+        "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DB",
         url.split(':').next().unwrap_or_default()
     )))
 }
@@ -152,9 +156,6 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions {
-            migrate: true,
-            max_connections: 8,
-        }
+        OpenOptions { migrate: true, max_connections: 8 }
     }
 }

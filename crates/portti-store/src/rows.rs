@@ -23,8 +23,7 @@ pub fn doc<T: Serialize>(value: &T, columns: &[&str]) -> Result<String> {
 }
 
 fn parse_doc<T: DeserializeOwned>(doc: &str) -> Result<T> {
-    serde_json::from_str(doc)
-        .map_err(|e| Error::Internal(format!("stored document is unreadable: {e}")))
+    serde_json::from_str(doc).map_err(|e| Error::Internal(format!("stored document is unreadable: {e}")))
 }
 
 fn internal(e: serde_json::Error) -> Error {
@@ -35,11 +34,7 @@ fn internal(e: serde_json::Error) -> Error {
 pub fn meta_ms(meta: &Meta) -> (i64, i64) {
     let now = portti_core::time::now_ms();
     let created = meta.created.as_deref().and_then(parse_ms).unwrap_or(now);
-    let modified = meta
-        .last_modified
-        .as_deref()
-        .and_then(parse_ms)
-        .unwrap_or(created);
+    let modified = meta.last_modified.as_deref().and_then(parse_ms).unwrap_or(created);
     (created, modified)
 }
 

@@ -93,30 +93,15 @@ pub async fn open_directory(settings: &Settings) -> Result<Directory, String> {
     let store = portti_store::open(&settings.database_url, &OpenOptions::default())
         .await
         .map_err(|e| e.to_string())?;
-    Directory::open(
-        Arc::clone(&store),
-        Config {
-            hash_cost: settings.hash_cost,
-        },
-    )
-    .await
-    .map_err(|e| e.to_string())
+    Directory::open(Arc::clone(&store), Config { hash_cost: settings.hash_cost })
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn client_command(dir: &Directory, cmd: ClientCommand) -> Result<(), String> {
     match cmd {
-        ClientCommand::Create {
-            name,
-            namespaces,
-            permissions,
-            default_namespace,
-        } => {
-            let new = NewClient {
-                name,
-                namespaces,
-                permissions,
-                default_namespace,
-            };
+        ClientCommand::Create { name, namespaces, permissions, default_namespace } => {
+            let new = NewClient { name, namespaces, permissions, default_namespace };
             let (client, secret) = dir.create_client(new).await.map_err(|e| e.to_string())?;
             println!("{}", json!({"clientId": client.id, "clientSecret": secret}));
         }

@@ -17,28 +17,13 @@ pub struct Flags {
     #[arg(long, env = "PORTTI_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// argon2id memory in KiB [default: 19456].
-    #[arg(
-        long,
-        env = "PORTTI_ARGON2_MEMORY_KIB",
-        global = true,
-        hide_short_help = true
-    )]
+    #[arg(long, env = "PORTTI_ARGON2_MEMORY_KIB", global = true, hide_short_help = true)]
     pub argon2_memory_kib: Option<u32>,
     /// argon2id passes [default: 2].
-    #[arg(
-        long,
-        env = "PORTTI_ARGON2_ITERATIONS",
-        global = true,
-        hide_short_help = true
-    )]
+    #[arg(long, env = "PORTTI_ARGON2_ITERATIONS", global = true, hide_short_help = true)]
     pub argon2_iterations: Option<u32>,
     /// argon2id lanes [default: 1].
-    #[arg(
-        long,
-        env = "PORTTI_ARGON2_PARALLELISM",
-        global = true,
-        hide_short_help = true
-    )]
+    #[arg(long, env = "PORTTI_ARGON2_PARALLELISM", global = true, hide_short_help = true)]
     pub argon2_parallelism: Option<u32>,
 }
 
@@ -85,11 +70,8 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => File::default(),
         };
-        let data_dir = flags
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./portti-data"));
+        let data_dir =
+            flags.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./portti-data"));
         let database_url = flags
             .database_url
             .clone()
@@ -97,32 +79,24 @@ impl Settings {
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portti.db").display()));
         let defaults = HashCost::default();
         let hash_cost = HashCost {
-            memory_kib: flags
-                .argon2_memory_kib
-                .or(file.argon2_memory_kib)
-                .unwrap_or(defaults.memory_kib),
-            iterations: flags
-                .argon2_iterations
-                .or(file.argon2_iterations)
-                .unwrap_or(defaults.iterations),
-            parallelism: flags
-                .argon2_parallelism
-                .or(file.argon2_parallelism)
-                .unwrap_or(defaults.parallelism),
+            memory_kib: flags.argon2_memory_kib.or(file.argon2_memory_kib).unwrap_or(defaults.memory_kib),
+            iterations: flags.argon2_iterations.or(file.argon2_iterations).unwrap_or(defaults.iterations),
+            parallelism: flags.argon2_parallelism.or(file.argon2_parallelism).unwrap_or(defaults.parallelism),
         };
         let id = env("PORTTI_BOOTSTRAP_CLIENT_ID").or(file.bootstrap_client_id);
         let secret = env("PORTTI_BOOTSTRAP_CLIENT_SECRET").or(file.bootstrap_client_secret);
         let bootstrap = match (id, secret) {
             (Some(id), Some(secret)) => Some((id, secret)),
             (None, None) => None,
-            _ => return Err("set both PORTTI_BOOTSTRAP_CLIENT_ID and PORTTI_BOOTSTRAP_CLIENT_SECRET, or neither".into()),
+            _ => {
+                return Err(
+                    "set both PORTTI_BOOTSTRAP_CLIENT_ID and PORTTI_BOOTSTRAP_CLIENT_SECRET, or neither"
+                        .into(),
+                )
+            }
         };
         Ok(Settings {
-            listen: serve
-                .listen
-                .clone()
-                .or(file.listen)
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: serve.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
             public_url: serve.public_url.clone().or(file.public_url),
             hash_cost,
@@ -136,8 +110,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn read_file(path: &Path) -> Result<File, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -151,28 +124,15 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:8080");
         assert_eq!(s.database_url, "sqlite://./portti-data/portti.db");
         let dir = std::env::temp_dir().join(format!("portti-config-{}", std::process::id()));
-        std::fs::write(
-            &dir,
-            "listen = \"0.0.0.0:9\"\ndata_dir = \"/var/lib/portti\"\n",
-        )
-        .unwrap();
-        let flags = Flags {
-            config: Some(dir.clone()),
-            ..Default::default()
-        };
+        std::fs::write(&dir, "listen = \"0.0.0.0:9\"\ndata_dir = \"/var/lib/portti\"\n").unwrap();
+        let flags = Flags { config: Some(dir.clone()), ..Default::default() };
         let s = Settings::resolve(&flags, &ServeFlags::default()).unwrap();
         assert_eq!(
             (s.listen.as_str(), s.database_url.as_str()),
             ("0.0.0.0:9", "sqlite:///var/lib/portti/portti.db")
         );
-        let serve = ServeFlags {
-            listen: Some("127.0.0.1:1".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            Settings::resolve(&flags, &serve).unwrap().listen,
-            "127.0.0.1:1"
-        );
+        let serve = ServeFlags { listen: Some("127.0.0.1:1".into()), ..Default::default() };
+        assert_eq!(Settings::resolve(&flags, &serve).unwrap().listen, "127.0.0.1:1");
         std::fs::write(&dir, "lisen = 1\n").unwrap();
         assert!(Settings::resolve(&flags, &serve).is_err());
         std::fs::remove_file(dir).unwrap();

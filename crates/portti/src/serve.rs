@@ -8,9 +8,7 @@ use tracing_subscriber::EnvFilter;
 /// Run the server until SIGTERM or SIGINT, then finish in-flight requests and close the store.
 pub async fn run(settings: Settings) -> Result<(), String> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
@@ -22,16 +20,11 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let app = portti_server::router(Arc::clone(&dir), &public_url);
     tracing::info!(%public_url, "portti listening on http://{addr}");
     eprintln!("portti listening on http://{addr}");
-    portti_server::serve(listener, app, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    portti_server::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())?;
     dir.store().close().await;
     tracing::info!("portti stopped");
     Ok(())
@@ -41,9 +34,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
 /// whose credentials are printed once.
 async fn ensure_client(dir: &portti_service::Directory, settings: &Settings) -> Result<(), String> {
     if let Some((id, secret)) = &settings.bootstrap {
-        dir.bootstrap_client(id, secret)
-            .await
-            .map_err(|e| e.to_string())?;
+        dir.bootstrap_client(id, secret).await.map_err(|e| e.to_string())?;
         tracing::info!(client = %id, "bootstrap client ensured");
         return Ok(());
     }

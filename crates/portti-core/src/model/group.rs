@@ -62,8 +62,7 @@ impl GroupChanges {
         self.name.apply_required(&mut group.name);
         self.description.apply_to(&mut group.description);
         self.disallow_users.apply_to(&mut group.disallow_users);
-        self.disallow_contacts
-            .apply_to(&mut group.disallow_contacts);
+        self.disallow_contacts.apply_to(&mut group.disallow_contacts);
         self.disallow_groups.apply_to(&mut group.disallow_groups);
         self.member_of
     }

@@ -11,8 +11,8 @@ pub use namespace::{
     DefaultGroupPolicy, LoginIpRule, Namespace, NamespaceChanges, ResetPasswordOptions, SmsSettings,
 };
 pub use user::{
-    Address, Consents, CustomerGroupInfo, EmailAddress, EmailInput, Mobile, MobileInput, Names,
-    PlaceOfBirth, StrongIdentification, User, UserChanges,
+    Address, Consents, CustomerGroupInfo, EmailAddress, EmailInput, Mobile, MobileInput, Names, PlaceOfBirth,
+    StrongIdentification, User, UserChanges,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};

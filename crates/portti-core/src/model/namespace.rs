@@ -238,10 +238,8 @@ impl NamespaceChanges {
         self.name.apply_required_opt(&mut ns.name);
         self.short_name.apply_to(&mut ns.short_name);
         self.username_policy.apply_required(&mut ns.username_policy);
-        self.comm_method_max_qty
-            .apply_required(&mut ns.comm_method_max_qty);
-        self.duplicate_nicknames_allowed
-            .apply_required(&mut ns.duplicate_nicknames_allowed);
+        self.comm_method_max_qty.apply_required(&mut ns.comm_method_max_qty);
+        self.duplicate_nicknames_allowed.apply_required(&mut ns.duplicate_nicknames_allowed);
         self.valid_from.apply_required_opt(&mut ns.valid_from);
         self.valid_to.apply_to(&mut ns.valid_to);
         self.sms_settings.apply_or_default(&mut ns.sms_settings);

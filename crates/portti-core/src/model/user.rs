@@ -103,11 +103,7 @@ pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_last_name: Option<String>,
     /// Place of birth (snake case on the wire, as the SDK writes it).
-    #[serde(
-        rename = "place_of_birth",
-        alias = "placeOfBirth",
-        skip_serializing_if = "is_default"
-    )]
+    #[serde(rename = "place_of_birth", alias = "placeOfBirth", skip_serializing_if = "is_default")]
     pub place_of_birth: PlaceOfBirth,
     /// Free tags.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -344,10 +340,7 @@ pub struct CustomerGroupInfo {
 
 /// An email in a request: a plain string or an object whose members may be `null`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "an email address as a string or an object with an address"
-)]
+#[serde(untagged, expecting = "an email address as a string or an object with an address")]
 pub enum EmailInput {
     /// `"a@example.com"`.
     Plain(String),
@@ -369,10 +362,7 @@ pub enum EmailInput {
 
 /// A mobile number in a request: a plain string or an object whose members may be `null`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "a mobile number as a string or an object with a number"
-)]
+#[serde(untagged, expecting = "a mobile number as a string or an object with a number")]
 pub enum MobileInput {
     /// `"+358401234567"`.
     Plain(String),
@@ -444,9 +434,7 @@ impl UserChanges {
     /// (which need the service's decisions) to `user`. `now` stamps newly verified addresses.
     pub fn apply(self, user: &mut User, now: &str) -> crate::Result<()> {
         let emails = match (self.emails, self.email) {
-            (Field::Absent | Field::Null, Field::Value(one)) => {
-                Field::Value(vec![EmailInput::Plain(one)])
-            }
+            (Field::Absent | Field::Null, Field::Value(one)) => Field::Value(vec![EmailInput::Plain(one)]),
             (emails, _) => emails,
         };
         if let Some(list) = field_list(emails) {
@@ -464,8 +452,7 @@ impl UserChanges {
         self.consents.apply_or_default(&mut user.consents);
         self.user_account_type.apply_to(&mut user.user_account_type);
         self.locale.apply_to(&mut user.locale);
-        self.preferred_language
-            .apply_to(&mut user.preferred_language);
+        self.preferred_language.apply_to(&mut user.preferred_language);
         self.time_zone.apply_to(&mut user.time_zone);
         self.mfa_method.apply_to(&mut user.mfa_method);
         self.nick_name.apply_to(&mut user.nick_name);
@@ -474,8 +461,7 @@ impl UserChanges {
         self.website_main.apply_to(&mut user.website_main);
         self.website_aux.apply_to(&mut user.website_aux);
         self.domicile_code.apply_to(&mut user.domicile_code);
-        self.domicile_classes
-            .apply_or_default(&mut user.domicile_classes);
+        self.domicile_classes.apply_or_default(&mut user.domicile_classes);
         self.date_of_birth.apply_to(&mut user.date_of_birth);
         self.gender.apply_to(&mut user.gender);
         self.sex.apply_to(&mut user.sex);
@@ -485,8 +471,7 @@ impl UserChanges {
         self.birth_first_name.apply_to(&mut user.birth_first_name);
         self.birth_middle_name.apply_to(&mut user.birth_middle_name);
         self.birth_last_name.apply_to(&mut user.birth_last_name);
-        self.place_of_birth
-            .apply_or_default(&mut user.place_of_birth);
+        self.place_of_birth.apply_or_default(&mut user.place_of_birth);
         self.tags.apply_or_default(&mut user.tags);
         if let Field::Value(mut info) = self.customer_group_info {
             info.student_valid_now = user.customer_group_info.student_valid_now;
@@ -530,33 +515,17 @@ fn merge_emails(
     for item in input {
         let (address, name, verified, tags) = match item {
             EmailInput::Plain(a) => (Some(a), None, None, None),
-            EmailInput::Full {
-                address,
-                name,
-                verified,
-                tags,
-            } => (address, name, verified, tags),
+            EmailInput::Full { address, name, verified, tags } => (address, name, verified, tags),
         };
         let address = address.map(|a| a.trim().to_string()).unwrap_or_default();
         if !is_plausible_email(&address) {
-            return Err(crate::Error::bad(format!(
-                "'{address}' is not an email address"
-            )));
+            return Err(crate::Error::bad(format!("'{address}' is not an email address")));
         }
         if out.iter().any(|e| e.address.eq_ignore_ascii_case(&address)) {
-            return Err(crate::Error::bad(format!(
-                "email address {address} is listed twice"
-            )));
+            return Err(crate::Error::bad(format!("email address {address} is listed twice")));
         }
-        let previous = stored
-            .iter()
-            .find(|e| e.address.eq_ignore_ascii_case(&address));
-        let mut email = EmailAddress {
-            name,
-            address,
-            tags: tags.unwrap_or_default(),
-            ..Default::default()
-        };
+        let previous = stored.iter().find(|e| e.address.eq_ignore_ascii_case(&address));
+        let mut email = EmailAddress { name, address, tags: tags.unwrap_or_default(), ..Default::default() };
         match previous {
             Some(p) => {
                 email.verified = p.verified;
@@ -576,44 +545,22 @@ fn merge_emails(
 }
 
 /// The new mobile list; unchanged numbers keep their stored verification.
-fn merge_mobiles(
-    stored: &[Mobile],
-    input: Vec<MobileInput>,
-    now: &str,
-) -> crate::Result<Vec<Mobile>> {
+fn merge_mobiles(stored: &[Mobile], input: Vec<MobileInput>, now: &str) -> crate::Result<Vec<Mobile>> {
     let mut out: Vec<Mobile> = Vec::with_capacity(input.len());
     for item in input {
         let (number, name, verified, tags) = match item {
             MobileInput::Plain(n) => (Some(n), None, None, None),
-            MobileInput::Full {
-                number,
-                name,
-                verified,
-                tags,
-            } => (number, name, verified, tags),
+            MobileInput::Full { number, name, verified, tags } => (number, name, verified, tags),
         };
         let number = number.map(|n| n.trim().to_string()).unwrap_or_default();
-        if number.is_empty()
-            || !number
-                .chars()
-                .all(|c| c.is_ascii_digit() || "+-() ".contains(c))
-        {
-            return Err(crate::Error::bad(format!(
-                "'{number}' is not a mobile number"
-            )));
+        if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || "+-() ".contains(c)) {
+            return Err(crate::Error::bad(format!("'{number}' is not a mobile number")));
         }
         if out.iter().any(|m| m.number == number) {
-            return Err(crate::Error::bad(format!(
-                "mobile number {number} is listed twice"
-            )));
+            return Err(crate::Error::bad(format!("mobile number {number} is listed twice")));
         }
         let previous = stored.iter().find(|m| m.number == number);
-        let mut mobile = Mobile {
-            name,
-            number,
-            tags: tags.unwrap_or_default(),
-            ..Default::default()
-        };
+        let mut mobile = Mobile { name, number, tags: tags.unwrap_or_default(), ..Default::default() };
         match previous {
             Some(p) => {
                 mobile.verified = p.verified;
@@ -649,14 +596,8 @@ mod tests {
         let mut user = User::default();
         changes(body).apply(&mut user, "now").unwrap();
         let out = serde_json::to_value(&user).unwrap();
-        assert_eq!(
-            out["emails"],
-            serde_json::json!([{"address":"a@x.fi","verified":false}])
-        );
-        assert_eq!(
-            out["mobiles"],
-            serde_json::json!([{"number":"+358401234567","verified":false}])
-        );
+        assert_eq!(out["emails"], serde_json::json!([{"address":"a@x.fi","verified":false}]));
+        assert_eq!(out["mobiles"], serde_json::json!([{"number":"+358401234567","verified":false}]));
         assert_eq!(out["name"], serde_json::json!({"givenName":"Ann"}));
         assert_eq!(out["consents"]["marketingEmail"], true);
         assert!(out.get("place_of_birth").is_none());
@@ -665,16 +606,8 @@ mod tests {
 
     #[test]
     fn absent_keeps_null_clears_and_verification_survives() {
-        let mut user = User {
-            nick_name: Some("A".into()),
-            locale: Some("fi".into()),
-            ..Default::default()
-        };
-        user.emails.push(EmailAddress {
-            address: "a@x.fi".into(),
-            verified: true,
-            ..Default::default()
-        });
+        let mut user = User { nick_name: Some("A".into()), locale: Some("fi".into()), ..Default::default() };
+        user.emails.push(EmailAddress { address: "a@x.fi".into(), verified: true, ..Default::default() });
         changes(r#"{"locale":null,"emails":["A@x.fi","b@x.fi"],"locked":null}"#)
             .apply(&mut user, "now")
             .unwrap();
@@ -687,9 +620,11 @@ mod tests {
     #[test]
     fn seed_shape_is_accepted() {
         let mut user = User::default();
-        changes(r#"{"username":"john.doe","email":"john@t5,fi","names":{"givenName":"John","familyName":"Doe"}}"#)
-            .apply(&mut user, "now")
-            .unwrap();
+        changes(
+            r#"{"username":"john.doe","email":"john@t5,fi","names":{"givenName":"John","familyName":"Doe"}}"#,
+        )
+        .apply(&mut user, "now")
+        .unwrap();
         assert_eq!(user.primary_email(), Some("john@t5,fi"));
         assert_eq!(user.name.family_name.as_deref(), Some("Doe"));
     }
@@ -697,15 +632,9 @@ mod tests {
     #[test]
     fn bad_addresses_are_refused() {
         let mut user = User::default();
-        assert!(changes(r#"{"emails":["nope"]}"#)
-            .apply(&mut user, "now")
-            .is_err());
-        assert!(changes(r#"{"emails":[{"address":null}]}"#)
-            .apply(&mut user, "now")
-            .is_err());
-        assert!(changes(r#"{"mobiles":["call me"]}"#)
-            .apply(&mut user, "now")
-            .is_err());
+        assert!(changes(r#"{"emails":["nope"]}"#).apply(&mut user, "now").is_err());
+        assert!(changes(r#"{"emails":[{"address":null}]}"#).apply(&mut user, "now").is_err());
+        assert!(changes(r#"{"mobiles":["call me"]}"#).apply(&mut user, "now").is_err());
         assert!(serde_json::from_str::<UserChanges>(r#"{"locked":"yes"}"#).is_err());
     }
 }

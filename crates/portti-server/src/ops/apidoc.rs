@@ -6,9 +6,7 @@ use std::fmt::Write;
 use serde_json::{Map, Value};
 
 /// HTTP methods an OpenAPI path item may hold, in display order.
-const METHODS: [&str; 8] = [
-    "get", "post", "put", "patch", "delete", "head", "options", "trace",
-];
+const METHODS: [&str; 8] = ["get", "post", "put", "patch", "delete", "head", "options", "trace"];
 
 /// Tag name used for operations that declare no tag.
 const UNTAGGED: &str = "Other";
@@ -79,10 +77,7 @@ pub fn render(openapi: &Value) -> String {
     out.push_str(&toc(openapi, &groups, &ops));
     out.push_str(&operation_sections(openapi, &groups, &ops));
     out.push_str(&schemas_section(openapi));
-    let _ = write!(
-        out,
-        "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
-    );
+    let _ = write!(out, "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n");
     out
 }
 
@@ -100,10 +95,7 @@ struct Operation<'a> {
 impl<'a> Operation<'a> {
     /// The operation's tags, or the catch-all tag when it has none.
     fn tags(&self) -> Vec<&'a str> {
-        let tags: Vec<&'a str> = arr(&self.op["tags"])
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let tags: Vec<&'a str> = arr(&self.op["tags"]).iter().filter_map(Value::as_str).collect();
         if tags.is_empty() {
             vec![UNTAGGED]
         } else {
@@ -122,9 +114,7 @@ struct Group<'a> {
 /// The value as an object, or an empty one.
 fn obj(value: &Value) -> &Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    value
-        .as_object()
-        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+    value.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
 /// The value as an array, or an empty slice.
@@ -192,13 +182,7 @@ fn collect_operations(doc: &Value) -> Vec<Operation<'_>> {
                 anchor = format!("op-{base}-{n}");
                 n += 1;
             }
-            ops.push(Operation {
-                method,
-                path,
-                op,
-                shared_params: &item["parameters"],
-                anchor,
-            });
+            ops.push(Operation { method, path, op, shared_params: &item["parameters"], anchor });
         }
     }
     ops
@@ -211,11 +195,7 @@ fn group_by_tag<'a>(doc: &'a Value, ops: &[Operation<'a>]) -> Vec<Group<'a>> {
         if let Some(name) = tag["name"].as_str() {
             if !groups.iter().any(|g| g.name == name) {
                 let description = text(&tag["description"]);
-                groups.push(Group {
-                    name,
-                    description,
-                    ops: Vec::new(),
-                });
+                groups.push(Group { name, description, ops: Vec::new() });
             }
         }
     }
@@ -223,11 +203,7 @@ fn group_by_tag<'a>(doc: &'a Value, ops: &[Operation<'a>]) -> Vec<Group<'a>> {
         for tag in op.tags() {
             match groups.iter_mut().find(|g| g.name == tag) {
                 Some(group) => group.ops.push(i),
-                None => groups.push(Group {
-                    name: tag,
-                    description: "",
-                    ops: vec![i],
-                }),
+                None => groups.push(Group { name: tag, description: "", ops: vec![i] }),
             }
         }
     }
@@ -246,19 +222,11 @@ fn head(doc: &Value) -> String {
         t => t,
     };
     let version = text(&doc["info"]["version"]);
-    let full = if version.is_empty() {
-        title.to_owned()
-    } else {
-        format!("{title} {version}")
-    };
+    let full = if version.is_empty() { title.to_owned() } else { format!("{title} {version}") };
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = write!(
-        out,
-        "<title>{}</title>\n<style>{STYLE}</style>\n",
-        escape(&full)
-    );
+    let _ = write!(out, "<title>{}</title>\n<style>{STYLE}</style>\n", escape(&full));
     out.push_str("</head>\n<body>\n<main>\n");
     let _ = write!(out, "<h1>{}", escape(title));
     if !version.is_empty() {
@@ -290,9 +258,7 @@ fn badge(method: &str) -> String {
 /// The table of contents, grouped by tag, plus the filter box.
 fn toc(doc: &Value, groups: &[Group<'_>], ops: &[Operation<'_>]) -> String {
     let mut out = String::from("<nav class=\"toc\">\n<h2 id=\"contents\">Contents</h2>\n");
-    out.push_str(
-        "<input id=\"filter\" type=\"search\" placeholder=\"Filter operations\" hidden>\n",
-    );
+    out.push_str("<input id=\"filter\" type=\"search\" placeholder=\"Filter operations\" hidden>\n");
     for group in groups {
         let _ = write!(
             out,
@@ -384,17 +350,9 @@ fn operation(doc: &Value, op: &Operation<'_>) -> String {
     if !summary.is_empty() {
         let _ = write!(out, " <span class=\"summary\">{}</span>", escape(summary));
     }
-    let _ = writeln!(
-        out,
-        " <a class=\"anchor\" href=\"#{0}\">#{0}</a></h3>",
-        op.anchor
-    );
+    let _ = writeln!(out, " <a class=\"anchor\" href=\"#{0}\">#{0}</a></h3>", op.anchor);
     if let Some(id) = op.op["operationId"].as_str() {
-        let _ = writeln!(
-            out,
-            "<p class=\"muted\">Operation ID: <code>{}</code></p>",
-            escape(id)
-        );
+        let _ = writeln!(out, "<p class=\"muted\">Operation ID: <code>{}</code></p>", escape(id));
     }
     out.push_str(&paragraphs(text(&op.op["description"])));
     out.push_str(&parameters(doc, op));
@@ -408,14 +366,9 @@ fn operation(doc: &Value, op: &Operation<'_>) -> String {
 /// The parameters table, merging path-level and operation-level parameters.
 fn parameters(doc: &Value, op: &Operation<'_>) -> String {
     let mut params: Vec<&Value> = Vec::new();
-    let own: Vec<&Value> = arr(&op.op["parameters"])
-        .iter()
-        .map(|p| resolve(doc, p))
-        .collect();
+    let own: Vec<&Value> = arr(&op.op["parameters"]).iter().map(|p| resolve(doc, p)).collect();
     for shared in arr(op.shared_params).iter().map(|p| resolve(doc, p)) {
-        let overridden = own
-            .iter()
-            .any(|p| p["name"] == shared["name"] && p["in"] == shared["in"]);
+        let overridden = own.iter().any(|p| p["name"] == shared["name"] && p["in"] == shared["in"]);
         if !overridden {
             params.push(shared);
         }
@@ -455,10 +408,7 @@ fn describe(item: &Value) -> String {
     if item["deprecated"].as_bool() == Some(true) {
         out.push_str(" <em>(deprecated)</em>");
     }
-    if let Some(default) = item
-        .get("default")
-        .or_else(|| item["schema"].get("default"))
-    {
+    if let Some(default) = item.get("default").or_else(|| item["schema"].get("default")) {
         let _ = write!(
             out,
             " <span class=\"muted\">Default: <code>{}</code></span>",
@@ -481,12 +431,7 @@ fn request_body(doc: &Value, body: &Value) -> String {
     out.push_str(&paragraphs(text(&body["description"])));
     for (content_type, media) in obj(&body["content"]) {
         let schema = &media["schema"];
-        let _ = writeln!(
-            out,
-            "<p><code>{}</code>: {}</p>",
-            escape(content_type),
-            type_html(schema, 0)
-        );
+        let _ = writeln!(out, "<p><code>{}</code>: {}</p>", escape(content_type), type_html(schema, 0));
         out.push_str(&properties_table(schema));
     }
     out
@@ -498,7 +443,9 @@ fn responses(doc: &Value, responses: &Value) -> String {
     if responses.is_empty() {
         return String::new();
     }
-    let mut out = String::from("<h4>Responses</h4>\n<table>\n<tr><th>Status</th><th>Description</th><th>Content</th></tr>\n");
+    let mut out = String::from(
+        "<h4>Responses</h4>\n<table>\n<tr><th>Status</th><th>Description</th><th>Content</th></tr>\n",
+    );
     for (status, response) in responses {
         let response = resolve(doc, response);
         let _ = writeln!(
@@ -517,24 +464,14 @@ fn responses(doc: &Value, responses: &Value) -> String {
 fn content_cell(content: &Value) -> String {
     obj(content)
         .iter()
-        .map(|(ct, media)| {
-            format!(
-                "<code>{}</code> {}",
-                escape(ct),
-                type_html(&media["schema"], 0)
-            )
-        })
+        .map(|(ct, media)| format!("<code>{}</code> {}", escape(ct), type_html(&media["schema"], 0)))
         .collect::<Vec<_>>()
         .join("<br>")
 }
 
 /// The security requirements of an operation, falling back to the document's.
 fn security(doc: &Value, own: &Value) -> String {
-    let requirements = if own.is_array() {
-        own
-    } else {
-        &doc["security"]
-    };
+    let requirements = if own.is_array() { own } else { &doc["security"] };
     let Some(requirements) = requirements.as_array() else {
         return String::new();
     };
@@ -564,11 +501,7 @@ fn security_requirement(requirement: &Value) -> String {
             if scopes.is_empty() {
                 format!("<code>{}</code>", escape(scheme))
             } else {
-                format!(
-                    "<code>{}</code> (scopes: {})",
-                    escape(scheme),
-                    scopes.join(", ")
-                )
+                format!("<code>{}</code> (scopes: {})", escape(scheme), scopes.join(", "))
             }
         })
         .collect::<Vec<_>>()
@@ -613,20 +546,14 @@ fn base_type(schema: &Value, depth: usize) -> String {
     for (key, sep) in [("oneOf", " | "), ("anyOf", " | "), ("allOf", " &amp; ")] {
         if let Some(variants) = schema[key].as_array() {
             let parts: Vec<String> = variants.iter().map(|v| type_html(v, depth + 1)).collect();
-            return if parts.is_empty() {
-                "any".to_owned()
-            } else {
-                parts.join(sep)
-            };
+            return if parts.is_empty() { "any".to_owned() } else { parts.join(sep) };
         }
     }
     match &schema["type"] {
         Value::String(t) => named_type(schema, t, depth),
-        Value::Array(types) => types
-            .iter()
-            .map(|t| named_type(schema, text(t), depth))
-            .collect::<Vec<_>>()
-            .join(" | "),
+        Value::Array(types) => {
+            types.iter().map(|t| named_type(schema, text(t), depth)).collect::<Vec<_>>().join(" | ")
+        }
         _ if schema.get("properties").is_some() => "object".to_owned(),
         _ => "any".to_owned(),
     }
@@ -662,11 +589,7 @@ fn ref_link(reference: &str) -> String {
 
 /// Enum values as comma-separated code spans.
 fn enum_values(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(|v| format!("<code>{}</code>", escape(&literal(v))))
-        .collect::<Vec<_>>()
-        .join(", ")
+    values.iter().map(|v| format!("<code>{}</code>", escape(&literal(v)))).collect::<Vec<_>>().join(", ")
 }
 
 /// A JSON value as shown to readers: strings bare, everything else as JSON.
@@ -683,10 +606,7 @@ fn properties_table(schema: &Value) -> String {
     if properties.is_empty() {
         return String::new();
     }
-    let required: HashSet<&str> = arr(&schema["required"])
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let required: HashSet<&str> = arr(&schema["required"]).iter().filter_map(Value::as_str).collect();
     let mut out = String::from(
         "<table>\n<tr><th>Property</th><th>Type</th><th>Required</th><th>Description</th></tr>\n",
     );
@@ -736,10 +656,7 @@ fn schema_entry(name: &str, schema: &Value) -> String {
         out.push_str("</ul>\n");
     }
     out.push_str(&properties_table(schema));
-    for part in ["allOf", "oneOf", "anyOf"]
-        .iter()
-        .flat_map(|k| arr(&schema[*k]))
-    {
+    for part in ["allOf", "oneOf", "anyOf"].iter().flat_map(|k| arr(&schema[*k])) {
         out.push_str(&properties_table(part));
     }
     out.push_str("</article>\n");
@@ -860,10 +777,8 @@ mod tests {
         let html = render(&doc);
         for scheme in ["http://", "https://"] {
             for (pos, _) in html.match_indices(scheme) {
-                let url: String = html[pos..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && !"\"'<>".contains(*c))
-                    .collect();
+                let url: String =
+                    html[pos..].chars().take_while(|c| !c.is_whitespace() && !"\"'<>".contains(*c)).collect();
                 let url = url.trim_end_matches('.');
                 assert!(input.contains(url), "unexpected URL {url}");
             }
@@ -903,7 +818,8 @@ mod tests {
 
     #[test]
     fn duplicate_operation_ids_get_unique_anchors() {
-        let doc = json!({"paths": {"/a": {"get": {"operationId": "x"}}, "/b": {"get": {"operationId": "x"}}}});
+        let doc =
+            json!({"paths": {"/a": {"get": {"operationId": "x"}}, "/b": {"get": {"operationId": "x"}}}});
         let html = render(&doc);
         assert!(html.contains("id=\"op-x\""));
         assert!(html.contains("id=\"op-x-2\""));

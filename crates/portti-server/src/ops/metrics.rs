@@ -11,9 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// Upper bounds (seconds) of the latency histogram buckets, `+Inf` excluded.
-const BUCKETS: [f64; 13] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const BUCKETS: [f64; 13] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Route label for requests that matched no route.
 const UNMATCHED: &str = "unmatched";
@@ -52,10 +50,7 @@ impl Series {
     /// Adds one finished request.
     fn observe(&mut self, status: u16, seconds: f64) {
         *self.statuses.entry(status).or_insert(0) += 1;
-        let slot = BUCKETS
-            .iter()
-            .position(|&le| seconds <= le)
-            .unwrap_or(BUCKETS.len());
+        let slot = BUCKETS.iter().position(|&le| seconds <= le).unwrap_or(BUCKETS.len());
         self.buckets[slot] += 1;
         self.sum += seconds;
         self.count += 1;
@@ -78,16 +73,11 @@ impl Metrics {
         if !series.contains_key(route) {
             series.insert(route.to_owned(), HashMap::new());
         }
-        let by_method = series
-            .get_mut(route)
-            .expect("route series was just ensured");
+        let by_method = series.get_mut(route).expect("route series was just ensured");
         if let Some(entry) = by_method.get_mut(method) {
             entry.observe(status, seconds);
         } else {
-            by_method
-                .entry(method.to_owned())
-                .or_default()
-                .observe(status, seconds);
+            by_method.entry(method.to_owned()).or_default().observe(status, seconds);
         }
     }
 
@@ -97,9 +87,7 @@ impl Metrics {
         let mut rows: Vec<Row<'_>> = series
             .iter()
             .flat_map(|(route, by_method)| {
-                by_method
-                    .iter()
-                    .map(move |(m, s)| (m.as_str(), route.as_str(), s))
+                by_method.iter().map(move |(m, s)| (m.as_str(), route.as_str(), s))
             })
             .collect();
         rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -116,9 +104,7 @@ impl Metrics {
 
 /// Writes the `portti_http_requests_total` family.
 fn render_counter(out: &mut String, rows: &[Row<'_>]) {
-    out.push_str(
-        "# HELP portti_http_requests_total Total HTTP requests by method, route and status.\n",
-    );
+    out.push_str("# HELP portti_http_requests_total Total HTTP requests by method, route and status.\n");
     out.push_str("# TYPE portti_http_requests_total counter\n");
     for (method, route, series) in rows {
         let mut statuses: Vec<(&u16, &u64)> = series.statuses.iter().collect();
@@ -137,27 +123,16 @@ fn render_counter(out: &mut String, rows: &[Row<'_>]) {
 /// Writes the `portti_http_request_duration_seconds` family.
 fn render_histogram(out: &mut String, rows: &[Row<'_>]) {
     let name = "portti_http_request_duration_seconds";
-    let _ = writeln!(
-        out,
-        "# HELP {name} HTTP request latency in seconds by method and route."
-    );
+    let _ = writeln!(out, "# HELP {name} HTTP request latency in seconds by method and route.");
     let _ = writeln!(out, "# TYPE {name} histogram");
     for (method, route, series) in rows {
-        let labels = format!(
-            "method=\"{}\",route=\"{}\"",
-            escape_label(method),
-            escape_label(route)
-        );
+        let labels = format!("method=\"{}\",route=\"{}\"", escape_label(method), escape_label(route));
         let mut cumulative = 0;
         for (le, count) in BUCKETS.iter().zip(&series.buckets) {
             cumulative += count;
             let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels},le=\"+Inf\"}} {}",
-            series.count
-        );
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", series.count);
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", format_float(series.sum));
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", series.count);
     }
@@ -214,23 +189,15 @@ fn method_label(method: &Method) -> &'static str {
         Method::TRACE,
         Method::CONNECT,
     ];
-    const NAMES: [&str; 9] = [
-        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
-    ];
-    KNOWN
-        .iter()
-        .position(|m| m == method)
-        .map_or("OTHER", |i| NAMES[i])
+    const NAMES: [&str; 9] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"];
+    KNOWN.iter().position(|m| m == method).map_or("OTHER", |i| NAMES[i])
 }
 
 /// axum middleware: times the request and records it under its matched route (or "unmatched").
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = method_label(req.method());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let response = next.run(req).await;
     let route = route.as_deref().unwrap_or(UNMATCHED);
     metrics.record(method, route, response.status().as_u16(), start.elapsed());
@@ -258,15 +225,9 @@ mod tests {
         m.record("GET", "/a", 404, ms(1));
         m.record("POST", "/a", 201, ms(1));
         let text = m.render(&[]);
-        assert!(text.contains(
-            "portti_http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2\n"
-        ));
-        assert!(text.contains(
-            "portti_http_requests_total{method=\"GET\",route=\"/a\",status=\"404\"} 1\n"
-        ));
-        assert!(text.contains(
-            "portti_http_requests_total{method=\"POST\",route=\"/a\",status=\"201\"} 1\n"
-        ));
+        assert!(text.contains("portti_http_requests_total{method=\"GET\",route=\"/a\",status=\"200\"} 2\n"));
+        assert!(text.contains("portti_http_requests_total{method=\"GET\",route=\"/a\",status=\"404\"} 1\n"));
+        assert!(text.contains("portti_http_requests_total{method=\"POST\",route=\"/a\",status=\"201\"} 1\n"));
         assert!(text.contains("# TYPE portti_http_requests_total counter\n"));
         assert!(text.contains("# TYPE portti_http_request_duration_seconds histogram\n"));
     }
@@ -284,10 +245,7 @@ mod tests {
         };
         let value = |le: &str| -> u64 {
             let prefix = line(le);
-            let l = text
-                .lines()
-                .find(|l| l.starts_with(&prefix))
-                .expect("bucket line");
+            let l = text.lines().find(|l| l.starts_with(&prefix)).expect("bucket line");
             l[prefix.len()..].parse().unwrap()
         };
         assert_eq!(value("0.001"), 1);
@@ -297,14 +255,9 @@ mod tests {
         assert_eq!(value("1"), 3);
         assert_eq!(value("10"), 3);
         assert_eq!(value("+Inf"), 4);
-        assert!(text.contains(
-            "portti_http_request_duration_seconds_count{method=\"GET\",route=\"/b\"} 4\n"
-        ));
+        assert!(text.contains("portti_http_request_duration_seconds_count{method=\"GET\",route=\"/b\"} 4\n"));
         let sum_prefix = "portti_http_request_duration_seconds_sum{method=\"GET\",route=\"/b\"} ";
-        let sum = text
-            .lines()
-            .find_map(|l| l.strip_prefix(sum_prefix))
-            .expect("sum line");
+        let sum = text.lines().find_map(|l| l.strip_prefix(sum_prefix)).expect("sum line");
         assert!((sum.parse::<f64>().unwrap() - 30.0135).abs() < 1e-9);
         assert_eq!(text.matches("_bucket{").count(), 14);
     }
@@ -326,16 +279,8 @@ mod tests {
         m.record("GET", "/a", 500, ms(1));
         m.record("GET", "/a", 200, ms(1));
         let gauges = [
-            Gauge {
-                name: "portti_users",
-                help: "Number of users.",
-                value: 3.0,
-            },
-            Gauge {
-                name: "portti_ratio",
-                help: "A\\B\nC",
-                value: f64::NAN,
-            },
+            Gauge { name: "portti_users", help: "Number of users.", value: 3.0 },
+            Gauge { name: "portti_ratio", help: "A\\B\nC", value: f64::NAN },
         ];
         let text = m.render(&gauges);
         assert_eq!(text, m.render(&gauges));
@@ -344,14 +289,11 @@ mod tests {
             pos("method=\"GET\",route=\"/a\",status=\"200\"")
                 < pos("method=\"GET\",route=\"/a\",status=\"500\"")
         );
-        assert!(
-            pos("method=\"GET\",route=\"/a\",status=\"500\"") < pos("method=\"GET\",route=\"/z\"")
-        );
+        assert!(pos("method=\"GET\",route=\"/a\",status=\"500\"") < pos("method=\"GET\",route=\"/z\""));
         assert!(pos("method=\"GET\",route=\"/z\"") < pos("method=\"POST\",route=\"/z\""));
         assert!(pos("_count{method=\"POST\"") < pos("# HELP portti_users"));
-        assert!(text.contains(
-            "# HELP portti_users Number of users.\n# TYPE portti_users gauge\nportti_users 3\n"
-        ));
+        assert!(text
+            .contains("# HELP portti_users Number of users.\n# TYPE portti_users gauge\nportti_users 3\n"));
         assert!(text.contains("# HELP portti_ratio A\\\\B\\nC\n"));
         assert!(text.ends_with("portti_ratio NaN\n"));
     }
@@ -370,12 +312,7 @@ mod tests {
         let app = Router::new()
             .route("/user/{id}", get(|| async { "ok" }))
             .layer(axum::middleware::from_fn_with_state(metrics.clone(), track));
-        let request = |uri: &str| {
-            axum::http::Request::builder()
-                .uri(uri)
-                .body(Body::empty())
-                .unwrap()
-        };
+        let request = |uri: &str| axum::http::Request::builder().uri(uri).body(Body::empty()).unwrap();
         let ok = app.clone().oneshot(request("/user/42")).await.unwrap();
         assert_eq!(ok.status(), StatusCode::OK);
         let missing = app.clone().oneshot(request("/nope")).await.unwrap();
@@ -387,12 +324,10 @@ mod tests {
             .unwrap();
         app.oneshot(odd).await.unwrap();
         let text = metrics.render(&[]);
-        assert!(text.contains(
-            "portti_http_requests_total{method=\"GET\",route=\"/user/{id}\",status=\"200\"} 1\n"
-        ));
-        assert!(text.contains(
-            "portti_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1\n"
-        ));
+        assert!(text
+            .contains("portti_http_requests_total{method=\"GET\",route=\"/user/{id}\",status=\"200\"} 1\n"));
+        assert!(text
+            .contains("portti_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1\n"));
         assert!(text.contains(
             "portti_http_requests_total{method=\"OTHER\",route=\"/user/{id}\",status=\"405\"} 1\n"
         ));

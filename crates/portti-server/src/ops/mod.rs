@@ -40,24 +40,14 @@ async fn healthz(State(s): State<AppState>) -> Response {
 async fn prometheus(State(s): State<AppState>) -> Response {
     let pool = s.dir.store().stats();
     let gauges = [
-        Gauge {
-            name: "portti_store_connections",
-            help: "Open store connections.",
-            value: pool.size as f64,
-        },
+        Gauge { name: "portti_store_connections", help: "Open store connections.", value: pool.size as f64 },
         Gauge {
             name: "portti_store_connections_idle",
             help: "Idle store connections.",
             value: pool.idle as f64,
         },
     ];
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        s.metrics.render(&gauges),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render(&gauges))
         .into_response()
 }
 
@@ -70,9 +60,5 @@ async fn apidoc_page(State(s): State<AppState>) -> Html<String> {
 /// The OpenAPI 3.1 document the page is built from.
 #[utoipa::path(get, path = "/apidoc/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 JSON")))]
 async fn openapi_json(State(s): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        s.docs.json.clone(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], s.docs.json.clone()).into_response()
 }

@@ -28,10 +28,7 @@ async fn list_groups(
     auth: Auth,
     q: Query<ListParams>,
 ) -> V1Result<axum::Json<ListEnvelope<Group>>> {
-    let page = s
-        .dir
-        .list_groups(&auth.0, q.into_inner().into_request()?)
-        .await?;
+    let page = s.dir.list_groups(&auth.0, q.into_inner().into_request()?).await?;
     Ok(axum::Json(page.map(|g| shown(&s, g)).into()))
 }
 
@@ -44,20 +41,13 @@ async fn create_group(
     auth: Auth,
     body: Json<GroupChanges>,
 ) -> V1Result<(StatusCode, axum::Json<Group>)> {
-    Ok(created(shown(
-        &s,
-        s.dir.create_group(&auth.0, body.into_inner()).await?,
-    )))
+    Ok(created(shown(&s, s.dir.create_group(&auth.0, body.into_inner()).await?)))
 }
 
 /// Read a group.
 #[utoipa::path(get, path = "/api/rest/v1/group/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
     responses((status = 200, description = "The group", body = Group)), security(("basic" = [])))]
-async fn get_group(
-    State(s): State<AppState>,
-    auth: Auth,
-    id: PathId,
-) -> V1Result<axum::Json<Group>> {
+async fn get_group(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<axum::Json<Group>> {
     Ok(axum::Json(shown(&s, s.dir.group(&auth.0, &id.0).await?)))
 }
 
@@ -70,12 +60,7 @@ async fn update_group(
     id: PathId,
     body: Json<GroupChanges>,
 ) -> V1Result<axum::Json<Group>> {
-    Ok(axum::Json(shown(
-        &s,
-        s.dir
-            .update_group(&auth.0, &id.0, body.into_inner())
-            .await?,
-    )))
+    Ok(axum::Json(shown(&s, s.dir.update_group(&auth.0, &id.0, body.into_inner()).await?)))
 }
 
 /// Delete a group; it leaves every user's and group's `memberOf`.
@@ -95,7 +80,5 @@ async fn nested_groups(
     id: PathId,
 ) -> V1Result<axum::Json<Vec<Group>>> {
     let groups = s.dir.nested_groups(&auth.0, &id.0).await?;
-    Ok(axum::Json(
-        groups.into_iter().map(|g| shown(&s, g)).collect(),
-    ))
+    Ok(axum::Json(groups.into_iter().map(|g| shown(&s, g)).collect()))
 }

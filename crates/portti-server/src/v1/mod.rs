@@ -22,8 +22,7 @@ pub struct V1;
 
 impl Dialect for V1 {
     fn error_response(error: &Error) -> Response {
-        let status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         error_body(status, error.to_string())
     }
 }
@@ -31,21 +30,15 @@ impl Dialect for V1 {
 /// An error response with this dialect's body.
 pub fn error_body(status: StatusCode, message: String) -> Response {
     {
-        let body = ErrorBody {
-            error_message: message,
-            status_code: status.as_u16(),
-        };
+        let body = ErrorBody { error_message: message, status_code: status.as_u16() };
         let mut resp = (status, axum::Json(body)).into_response();
         match status {
             StatusCode::UNAUTHORIZED => {
-                resp.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"portti\""),
-                );
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"portti\""));
             }
             StatusCode::SERVICE_UNAVAILABLE => {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             }
             _ => {}
         }
@@ -97,12 +90,7 @@ impl ListParams {
     fn into_request(self) -> Result<ListRequest, Error> {
         let start = parse_number::<u64>("startIndex", self.start_index.as_deref())?.unwrap_or(0);
         let count = parse_number::<u32>("count", self.count.as_deref())?;
-        let ascending = match self
-            .ascending
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let ascending = match self.ascending.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("ascending") | Some("true") | Some("asc") => true,
             Some("descending") | Some("false") | Some("desc") => false,
             Some(other) => {
@@ -113,22 +101,14 @@ impl ListParams {
         };
         if let Some(all) = self.all.as_deref() {
             if !all.eq_ignore_ascii_case("true") && !all.eq_ignore_ascii_case("false") {
-                return Err(Error::bad(format!(
-                    "all must be True or False, got '{all}'"
-                )));
+                return Err(Error::bad(format!("all must be True or False, got '{all}'")));
             }
         }
         let sort = self
             .sort_by
             .filter(|s| !s.trim().is_empty())
-            .map(|by| Sort {
-                by: by.trim().to_string(),
-                ascending,
-            });
-        Ok(ListRequest {
-            filter: self.filter,
-            page: PageRequest::new(start, count, sort),
-        })
+            .map(|by| Sort { by: by.trim().to_string(), ascending });
+        Ok(ListRequest { filter: self.filter, page: PageRequest::new(start, count, sort) })
     }
 }
 
@@ -174,10 +154,7 @@ fn location(state: &AppState, kind: &str, id: &str) -> String {
 
 /// Every route of the dialect, documented.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .merge(users::routes())
-        .merge(namespaces::routes())
-        .merge(groups::routes())
+    OpenApiRouter::new().merge(users::routes()).merge(namespaces::routes()).merge(groups::routes())
 }
 
 /// `201 Created` with a JSON body.

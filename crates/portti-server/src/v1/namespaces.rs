@@ -9,9 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_namespaces, create_namespace))
-        .routes(routes!(get_namespace, update_namespace, delete_namespace))
+    OpenApiRouter::new().routes(routes!(list_namespaces, create_namespace)).routes(routes!(
+        get_namespace,
+        update_namespace,
+        delete_namespace
+    ))
 }
 
 fn shown(state: &AppState, mut ns: Namespace) -> Namespace {
@@ -27,10 +29,7 @@ async fn list_namespaces(
     auth: Auth,
     q: Query<ListParams>,
 ) -> V1Result<axum::Json<ListEnvelope<Namespace>>> {
-    let page = s
-        .dir
-        .list_namespaces(&auth.0, q.into_inner().into_request()?)
-        .await?;
+    let page = s.dir.list_namespaces(&auth.0, q.into_inner().into_request()?).await?;
     Ok(axum::Json(page.map(|n| shown(&s, n)).into()))
 }
 
@@ -43,10 +42,7 @@ async fn create_namespace(
     auth: Auth,
     body: Json<NamespaceChanges>,
 ) -> V1Result<(StatusCode, axum::Json<Namespace>)> {
-    Ok(created(shown(
-        &s,
-        s.dir.create_namespace(&auth.0, body.into_inner()).await?,
-    )))
+    Ok(created(shown(&s, s.dir.create_namespace(&auth.0, body.into_inner()).await?)))
 }
 
 /// Read a namespace by id or code.
@@ -58,10 +54,7 @@ async fn get_namespace(
     auth: Auth,
     key: PathId,
 ) -> V1Result<axum::Json<Namespace>> {
-    Ok(axum::Json(shown(
-        &s,
-        s.dir.namespace(&auth.0, &key.0).await?,
-    )))
+    Ok(axum::Json(shown(&s, s.dir.namespace(&auth.0, &key.0).await?)))
 }
 
 /// Update a namespace with a full object; its code and policy stay as they are.
@@ -74,12 +67,7 @@ async fn update_namespace(
     key: PathId,
     body: Json<NamespaceChanges>,
 ) -> V1Result<axum::Json<Namespace>> {
-    Ok(axum::Json(shown(
-        &s,
-        s.dir
-            .update_namespace(&auth.0, &key.0, body.into_inner())
-            .await?,
-    )))
+    Ok(axum::Json(shown(&s, s.dir.update_namespace(&auth.0, &key.0, body.into_inner()).await?)))
 }
 
 /// Delete a namespace that has no users left; its groups are deleted with it.
@@ -87,11 +75,7 @@ async fn update_namespace(
     params(("idOrCode" = String, Path, description = "Namespace id or code")),
     responses((status = 204, description = "Deleted"), (status = 409, description = "Users remain", body = super::ErrorBody)),
     security(("basic" = [])))]
-async fn delete_namespace(
-    State(s): State<AppState>,
-    auth: Auth,
-    key: PathId,
-) -> V1Result<StatusCode> {
+async fn delete_namespace(State(s): State<AppState>, auth: Auth, key: PathId) -> V1Result<StatusCode> {
     s.dir.delete_namespace(&auth.0, &key.0).await?;
     Ok(StatusCode::NO_CONTENT)
 }

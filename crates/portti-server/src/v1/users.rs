@@ -9,9 +9,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_users, create_user))
-        .routes(routes!(get_user, update_user, delete_user))
+    OpenApiRouter::new().routes(routes!(list_users, create_user)).routes(routes!(
+        get_user,
+        update_user,
+        delete_user
+    ))
 }
 
 fn shown(state: &AppState, mut user: User) -> User {
@@ -27,10 +29,7 @@ async fn list_users(
     auth: Auth,
     q: Query<ListParams>,
 ) -> V1Result<axum::Json<ListEnvelope<User>>> {
-    let page = s
-        .dir
-        .list_users(&auth.0, q.into_inner().into_request()?)
-        .await?;
+    let page = s.dir.list_users(&auth.0, q.into_inner().into_request()?).await?;
     Ok(axum::Json(page.map(|u| shown(&s, u)).into()))
 }
 
@@ -64,10 +63,7 @@ async fn update_user(
     id: PathId,
     body: Json<UserChanges>,
 ) -> V1Result<axum::Json<User>> {
-    Ok(axum::Json(shown(
-        &s,
-        s.dir.update_user(&auth.0, &id.0, body.into_inner()).await?,
-    )))
+    Ok(axum::Json(shown(&s, s.dir.update_user(&auth.0, &id.0, body.into_inner()).await?)))
 }
 
 /// Delete a user.

@@ -28,9 +28,7 @@ impl Cell {
     pub fn text(&self) -> Result<String> {
         match self {
             Cell::Text(Some(s)) => Ok(s.clone()),
-            other => Err(Error::Internal(format!(
-                "expected text in the store, found {other:?}"
-            ))),
+            other => Err(Error::Internal(format!("expected text in the store, found {other:?}"))),
         }
     }
 
@@ -46,9 +44,7 @@ impl Cell {
     pub fn int(&self) -> Result<i64> {
         match self {
             Cell::Int(i) => Ok(*i),
-            other => Err(Error::Internal(format!(
-                "expected an integer in the store, found {other:?}"
-            ))),
+            other => Err(Error::Internal(format!("expected an integer in the store, found {other:?}"))),
         }
     }
 

@@ -94,9 +94,7 @@ impl SqlDialect for Sqlite {
     }
     fn id_array(&self, column: &str, from: &str, order: &str) -> String {
         let bare = column.rsplit('.').next().unwrap_or(column);
-        format!(
-            "(SELECT json_group_array({bare}) FROM (SELECT {column} FROM {from} ORDER BY {order}))"
-        )
+        format!("(SELECT json_group_array({bare}) FROM (SELECT {column} FROM {from} ORDER BY {order}))")
     }
 }
 
@@ -121,10 +119,7 @@ impl SqlDialect for Postgres {
         format!("({doc} #>> {})::numeric", pg_path(path))
     }
     fn json_elements(&self, doc: &str, path: &[&str], alias: &str) -> String {
-        format!(
-            "jsonb_array_elements(coalesce({doc} #> {}, '[]'::jsonb)) AS {alias}(value)",
-            pg_path(path)
-        )
+        format!("jsonb_array_elements(coalesce({doc} #> {}, '[]'::jsonb)) AS {alias}(value)", pg_path(path))
     }
     fn element_text(&self, alias: &str) -> String {
         format!("({alias}.value #>> '{{}}')")
@@ -139,10 +134,7 @@ impl SqlDialect for Postgres {
         format!("{text} LIKE {p}")
     }
     fn match_value(&self, op: CompareOp, value: String) -> String {
-        let escaped = value
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         match op {
             CompareOp::Sw => format!("{escaped}%"),
             CompareOp::Ew => format!("%{escaped}"),

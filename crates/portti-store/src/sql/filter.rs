@@ -38,10 +38,7 @@ pub enum Source {
     /// lowercased text; instants' columns hold epoch milliseconds.
     Column(&'static str),
     /// A related table: `from` is `table alias WHERE <join>`, `value` the compared column.
-    Related {
-        from: &'static str,
-        value: &'static str,
-    },
+    Related { from: &'static str, value: &'static str },
 }
 
 /// How one resource's table is laid out.
@@ -58,10 +55,7 @@ pub struct Columns {
 
 impl Columns {
     fn source(&self, attr: &Attr) -> Option<Source> {
-        self.sources
-            .iter()
-            .find(|(n, _)| *n == attr.name)
-            .map(|(_, s)| *s)
+        self.sources.iter().find(|(n, _)| *n == attr.name).map(|(_, s)| *s)
     }
 }
 
@@ -78,16 +72,9 @@ pub fn compile_where(
     d: &dyn SqlDialect,
     first_bind: usize,
 ) -> Result<Where> {
-    let mut c = Compiler {
-        cols,
-        d,
-        binds: Vec::new(),
-    };
+    let mut c = Compiler { cols, d, binds: Vec::new() };
     let sql = c.node(filter, first_bind)?;
-    Ok(Where {
-        sql,
-        binds: c.binds,
-    })
+    Ok(Where { sql, binds: c.binds })
 }
 
 /// `ORDER BY …` for the sort (or creation order), with a stable tie-breaker.
@@ -97,25 +84,15 @@ pub fn compile_order(sort: Option<&Sort>, cols: &Columns, d: &dyn SqlDialect) ->
     };
     let attr = cols.resource.require(&sort.by)?;
     if !attr.sortable() {
-        return Err(Error::bad(format!(
-            "cannot sort by the multi-valued attribute '{}'",
-            attr.name
-        )));
+        return Err(Error::bad(format!("cannot sort by the multi-valued attribute '{}'", attr.name)));
     }
-    let c = Compiler {
-        cols,
-        d,
-        binds: Vec::new(),
-    };
+    let c = Compiler { cols, d, binds: Vec::new() };
     let expr = match cols.source(attr) {
         Some(Source::Column(col)) => col.to_string(),
         _ => c.scalar_expr(attr),
     };
     let dir = if sort.ascending { "ASC" } else { "DESC" };
-    Ok(format!(
-        "ORDER BY ({expr}) IS NULL, {expr} {dir}, {}",
-        cols.order
-    ))
+    Ok(format!("ORDER BY ({expr}) IS NULL, {expr} {dir}, {}", cols.order))
 }
 
 /// A comparison operand after type checks.
@@ -151,9 +128,7 @@ impl Compiler<'_> {
 
     /// The JSON expression of a single-valued attribute, typed for comparison.
     fn scalar_expr(&self, attr: &Attr) -> String {
-        let Shape::Scalar(path) = attr.shape else {
-            unreachable!("scalar_expr on {}", attr.name)
-        };
+        let Shape::Scalar(path) = attr.shape else { unreachable!("scalar_expr on {}", attr.name) };
         self.typed(attr.ty, self.cols.doc, path)
     }
 
@@ -178,10 +153,7 @@ impl Compiler<'_> {
                 format!("({e} IS NOT NULL AND {e} <> '')")
             }
             (None, Shape::List(path)) => {
-                format!(
-                    "EXISTS (SELECT 1 FROM {})",
-                    d.json_elements(self.cols.doc, path, "e")
-                )
+                format!("EXISTS (SELECT 1 FROM {})", d.json_elements(self.cols.doc, path, "e"))
             }
             (None, Shape::InArray { array, field }) => format!(
                 "EXISTS (SELECT 1 FROM {} WHERE {} IS NOT NULL)",
@@ -191,22 +163,12 @@ impl Compiler<'_> {
         })
     }
 
-    fn compare(
-        &mut self,
-        attr: &Attr,
-        op: CompareOp,
-        value: &Value,
-        base: usize,
-    ) -> Result<String> {
+    fn compare(&mut self, attr: &Attr, op: CompareOp, value: &Value, base: usize) -> Result<String> {
         if let Value::Null = value {
             return match op {
                 CompareOp::Eq => Ok(format!("(NOT {})", self.present(attr)?)),
                 CompareOp::Ne => self.present(attr),
-                _ => Err(Error::bad(format!(
-                    "'{}' cannot compare {} with null",
-                    op.as_str(),
-                    attr.name
-                ))),
+                _ => Err(Error::bad(format!("'{}' cannot compare {} with null", op.as_str(), attr.name))),
             };
         }
         let operand = operand(attr, op, value)?;
@@ -216,10 +178,7 @@ impl Compiler<'_> {
         let cond = match (self.cols.source(attr), attr.shape) {
             (Some(Source::Column(col)), _) => self.test(col, attr.ty, op, operand, base),
             (Some(Source::Related { from, value }), _) => {
-                format!(
-                    "EXISTS (SELECT 1 FROM {from} AND {})",
-                    self.test(value, attr.ty, op, operand, base)
-                )
+                format!("EXISTS (SELECT 1 FROM {from} AND {})", self.test(value, attr.ty, op, operand, base))
             }
             (None, Shape::Scalar(_)) => {
                 let e = self.scalar_expr(attr);
@@ -228,36 +187,19 @@ impl Compiler<'_> {
             (None, Shape::List(path)) => {
                 let from = d.json_elements(self.cols.doc, path, "e");
                 let e = d.element_text("e");
-                format!(
-                    "EXISTS (SELECT 1 FROM {from} WHERE {})",
-                    self.test(&e, attr.ty, op, operand, base)
-                )
+                format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
             }
             (None, Shape::InArray { array, field }) => {
                 let from = d.json_elements(self.cols.doc, &[array], "e");
                 let e = self.typed(attr.ty, &d.element_doc("e"), field);
-                format!(
-                    "EXISTS (SELECT 1 FROM {from} WHERE {})",
-                    self.test(&e, attr.ty, op, operand, base)
-                )
+                format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
             }
         };
-        Ok(if multi && negate {
-            format!("(NOT {cond})")
-        } else {
-            cond
-        })
+        Ok(if multi && negate { format!("(NOT {cond})") } else { cond })
     }
 
     /// `expr op operand` for one value.
-    fn test(
-        &mut self,
-        expr: &str,
-        ty: AttrType,
-        op: CompareOp,
-        operand: Operand,
-        base: usize,
-    ) -> String {
+    fn test(&mut self, expr: &str, ty: AttrType, op: CompareOp, operand: Operand, base: usize) -> String {
         let operand = match (op, operand) {
             (CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Operand::Text(s)) => {
                 Operand::Text(self.d.match_value(op, s))
@@ -300,17 +242,11 @@ fn operand(attr: &Attr, op: CompareOp, value: &Value) -> Result<Operand> {
                 Value::Bool(b) => b.to_string(),
                 Value::Null => unreachable!("null handled by the caller"),
             };
-            Ok(Operand::Text(if attr.ty == AttrType::CiText {
-                s.to_lowercase()
-            } else {
-                s
-            }))
+            Ok(Operand::Text(if attr.ty == AttrType::CiText { s.to_lowercase() } else { s }))
         }
-        _ if text_only => Err(Error::bad(format!(
-            "'{}' works only on text, not on {}",
-            op.as_str(),
-            attr.name
-        ))),
+        _ if text_only => {
+            Err(Error::bad(format!("'{}' works only on text, not on {}", op.as_str(), attr.name)))
+        }
         AttrType::Bool => {
             if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
                 return Err(Error::bad(format!(
@@ -328,11 +264,7 @@ fn operand(attr: &Attr, op: CompareOp, value: &Value) -> Result<Operand> {
         }
         AttrType::Int => match value {
             Value::Int(i) => Ok(Operand::Int(*i)),
-            Value::Str(s) => s
-                .trim()
-                .parse()
-                .map(Operand::Int)
-                .map_err(|_| wrong("a whole number")),
+            Value::Str(s) => s.trim().parse().map(Operand::Int).map_err(|_| wrong("a whole number")),
             _ => Err(wrong("a whole number")),
         },
         AttrType::Instant => match value {
@@ -358,10 +290,7 @@ mod tests {
             ("username", Source::Column("u.username_lower")),
             (
                 "memberOf",
-                Source::Related {
-                    from: "memberships m WHERE m.user_id = u.id",
-                    value: "m.group_id",
-                },
+                Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" },
             ),
             ("meta.created", Source::Column("u.created_ms")),
         ],
@@ -379,15 +308,9 @@ mod tests {
             w.sql,
             "(u.username_lower = ?1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.group_id = ?2))"
         );
-        assert_eq!(
-            w.binds,
-            vec![Bind::Text("ann".into()), Bind::Text("g1".into())]
-        );
+        assert_eq!(w.binds, vec![Bind::Text("ann".into()), Bind::Text("g1".into())]);
         let w = sql(r#"name.givenName co "An""#).unwrap();
-        assert_eq!(
-            w.sql,
-            "instr(json_extract(u.doc, '$.name.givenName'), ?1) > 0"
-        );
+        assert_eq!(w.sql, "instr(json_extract(u.doc, '$.name.givenName'), ?1) > 0");
     }
 
     #[test]
@@ -421,15 +344,8 @@ mod tests {
         assert_eq!(w.binds, vec![Bind::Text("x'); DROP TABLE users;--".into())]);
         assert!(parse(r#"name.x') OR 1=1 eq "a""#).is_err());
         assert!(sql(r#"name.x eq "a""#).is_err());
-        assert!(compile_order(
-            Some(&Sort {
-                by: "username; DROP".into(),
-                ascending: true
-            }),
-            &USERS,
-            &Sqlite
-        )
-        .is_err());
+        assert!(compile_order(Some(&Sort { by: "username; DROP".into(), ascending: true }), &USERS, &Sqlite)
+            .is_err());
     }
 
     #[test]
@@ -443,28 +359,11 @@ mod tests {
 
     #[test]
     fn sorting() {
-        let o = compile_order(
-            Some(&Sort {
-                by: "name.familyName".into(),
-                ascending: false,
-            }),
-            &USERS,
-            &Sqlite,
-        )
-        .unwrap();
+        let o =
+            compile_order(Some(&Sort { by: "name.familyName".into(), ascending: false }), &USERS, &Sqlite)
+                .unwrap();
         assert!(o.contains("DESC") && o.ends_with("u.created_ms, u.id"));
-        assert!(compile_order(
-            Some(&Sort {
-                by: "tags".into(),
-                ascending: true
-            }),
-            &USERS,
-            &Sqlite
-        )
-        .is_err());
-        assert_eq!(
-            compile_order(None, &USERS, &Sqlite).unwrap(),
-            "ORDER BY u.created_ms, u.id"
-        );
+        assert!(compile_order(Some(&Sort { by: "tags".into(), ascending: true }), &USERS, &Sqlite).is_err());
+        assert_eq!(compile_order(None, &USERS, &Sqlite).unwrap(), "ORDER BY u.created_ms, u.id");
     }
 }

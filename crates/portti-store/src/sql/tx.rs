@@ -19,40 +19,19 @@ const USERS: Columns = Columns {
         ("nsCode", Source::Column("u.ns_code")),
         ("meta.created", Source::Column("u.created_ms")),
         ("meta.lastModified", Source::Column("u.modified_ms")),
-        (
-            "memberOf",
-            Source::Related {
-                from: "memberships m WHERE m.user_id = u.id",
-                value: "m.group_id",
-            },
-        ),
+        ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
         (
             "emails",
-            Source::Related {
-                from: "user_emails ue WHERE ue.user_id = u.id",
-                value: "ue.address_lower",
-            },
+            Source::Related { from: "user_emails ue WHERE ue.user_id = u.id", value: "ue.address_lower" },
         ),
         (
             "emails.address",
-            Source::Related {
-                from: "user_emails ue WHERE ue.user_id = u.id",
-                value: "ue.address_lower",
-            },
+            Source::Related { from: "user_emails ue WHERE ue.user_id = u.id", value: "ue.address_lower" },
         ),
-        (
-            "mobiles",
-            Source::Related {
-                from: "user_mobiles um WHERE um.user_id = u.id",
-                value: "um.number",
-            },
-        ),
+        ("mobiles", Source::Related { from: "user_mobiles um WHERE um.user_id = u.id", value: "um.number" }),
         (
             "mobiles.number",
-            Source::Related {
-                from: "user_mobiles um WHERE um.user_id = u.id",
-                value: "um.number",
-            },
+            Source::Related { from: "user_mobiles um WHERE um.user_id = u.id", value: "um.number" },
         ),
     ],
     order: "u.created_ms, u.id",
@@ -69,10 +48,7 @@ const GROUPS: Columns = Columns {
         ("meta.lastModified", Source::Column("g.modified_ms")),
         (
             "memberOf",
-            Source::Related {
-                from: "group_parents gp WHERE gp.group_id = g.id",
-                value: "gp.parent_id",
-            },
+            Source::Related { from: "group_parents gp WHERE gp.group_id = g.id", value: "gp.parent_id" },
         ),
     ],
     order: "g.created_ms, g.id",
@@ -91,26 +67,15 @@ const NAMESPACES: Columns = Columns {
 };
 
 /// Columns of a user, group or namespace row, in select order.
-const ROW_KINDS: &[Kind] = &[
-    Kind::Text,
-    Kind::Text,
-    Kind::Text,
-    Kind::Text,
-    Kind::Int,
-    Kind::Int,
-    Kind::Text,
-];
+const ROW_KINDS: &[Kind] =
+    &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Text];
 const NAMESPACE_KINDS: &[Kind] = &[Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int];
 
 fn user_select(d: &dyn SqlDialect) -> String {
     format!(
         "SELECT u.id, u.username, u.ns_code, {}, u.created_ms, u.modified_ms, {} FROM users u",
         d.doc_text("u.doc"),
-        d.id_array(
-            "m.group_id",
-            "memberships m WHERE m.user_id = u.id",
-            "m.position"
-        )
+        d.id_array("m.group_id", "memberships m WHERE m.user_id = u.id", "m.position")
     )
 }
 
@@ -118,19 +83,12 @@ fn group_select(d: &dyn SqlDialect) -> String {
     format!(
         "SELECT g.id, g.name, g.ns_code, {}, g.created_ms, g.modified_ms, {} FROM groups g",
         d.doc_text("g.doc"),
-        d.id_array(
-            "gp.parent_id",
-            "group_parents gp WHERE gp.group_id = g.id",
-            "gp.position"
-        )
+        d.id_array("gp.parent_id", "group_parents gp WHERE gp.group_id = g.id", "gp.position")
     )
 }
 
 fn namespace_select(d: &dyn SqlDialect) -> String {
-    format!(
-        "SELECT n.id, n.code, {}, n.created_ms, n.modified_ms FROM namespaces n",
-        d.doc_text("n.doc")
-    )
+    format!("SELECT n.id, n.code, {}, n.created_ms, n.modified_ms FROM namespaces n", d.doc_text("n.doc"))
 }
 
 /// A transaction on any SQL backend.
@@ -141,9 +99,7 @@ pub struct SqlTx<C: Conn> {
 impl<C: Conn> SqlTx<C> {
     /// Wrap a backend transaction.
     pub fn new(conn: C) -> Self {
-        SqlTx {
-            conn: Box::new(conn),
-        }
+        SqlTx { conn: Box::new(conn) }
     }
 
     fn d(&self) -> &'static dyn SqlDialect {
@@ -168,12 +124,7 @@ impl<C: Conn> SqlTx<C> {
         let d = self.d();
         let w = query_where(q, cols, scope, d)?;
         let order = compile_order(q.page.sort.as_ref(), cols, d)?;
-        let total = self
-            .count(
-                &format!("SELECT count(*) FROM {table} WHERE {}", w.sql),
-                &w.binds,
-            )
-            .await?;
+        let total = self.count(&format!("SELECT count(*) FROM {table} WHERE {}", w.sql), &w.binds).await?;
         if q.page.count == 0 || q.page.start >= total {
             return Ok((total, Vec::new()));
         }
@@ -181,12 +132,7 @@ impl<C: Conn> SqlTx<C> {
         let n = binds.len();
         binds.push(Bind::Int(q.page.count as i64));
         binds.push(Bind::Int(q.page.start.min(i64::MAX as u64) as i64));
-        let sql = format!(
-            "{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}",
-            w.sql,
-            n + 1,
-            n + 2
-        );
+        let sql = format!("{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}", w.sql, n + 1, n + 2);
         Ok((total, self.conn.rows(&sql, &binds, kinds).await?))
     }
 
@@ -198,17 +144,10 @@ impl<C: Conn> SqlTx<C> {
         column: &str,
         values: impl Iterator<Item = String>,
     ) -> Result<()> {
-        self.conn
-            .exec(
-                &format!("DELETE FROM {table} WHERE {owner} = ?1"),
-                &[text(id)],
-            )
-            .await?;
+        self.conn.exec(&format!("DELETE FROM {table} WHERE {owner} = ?1"), &[text(id)]).await?;
         let sql = format!("INSERT INTO {table} ({owner}, {column}, position) VALUES (?1, ?2, ?3)");
         for (i, v) in values.enumerate() {
-            self.conn
-                .exec(&sql, &[text(id), Bind::Text(v), Bind::Int(i as i64)])
-                .await?;
+            self.conn.exec(&sql, &[text(id), Bind::Text(v), Bind::Int(i as i64)]).await?;
         }
         Ok(())
     }
@@ -231,14 +170,7 @@ impl<C: Conn> SqlTx<C> {
             user.mobiles.iter().map(|m| m.number.clone()),
         )
         .await?;
-        self.replace_list(
-            "memberships",
-            "user_id",
-            id,
-            "group_id",
-            user.member_of.iter().cloned(),
-        )
-        .await
+        self.replace_list("memberships", "user_id", id, "group_id", user.member_of.iter().cloned()).await
     }
 
     async fn one<T>(
@@ -284,13 +216,7 @@ fn group_row(r: &[Cell]) -> Result<Group> {
 }
 
 fn namespace_row(r: &[Cell]) -> Result<Namespace> {
-    rows::namespace_from(
-        r[0].text()?,
-        r[1].text()?,
-        &r[2].text()?,
-        r[3].int()?,
-        r[4].int()?,
-    )
+    rows::namespace_from(r[0].text()?, r[1].text()?, &r[2].text()?, r[3].int()?, r[4].int()?)
 }
 
 fn client_row(r: &[Cell]) -> Result<(ManagementClient, String)> {
@@ -304,12 +230,7 @@ fn conflict(e: Error, msg: impl FnOnce() -> String) -> Error {
     }
 }
 
-fn page<T>(
-    q: &Query,
-    total: u64,
-    rows: Vec<Vec<Cell>>,
-    f: fn(&[Cell]) -> Result<T>,
-) -> Result<Page<T>> {
+fn page<T>(q: &Query, total: u64, rows: Vec<Vec<Cell>>, f: fn(&[Cell]) -> Result<T>) -> Result<Page<T>> {
     Ok(Page {
         items: rows.iter().map(|r| f(r)).collect::<Result<_>>()?,
         total,
@@ -325,13 +246,8 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn setting(&mut self, key: &str) -> Result<Option<String>> {
-        self.one(
-            "SELECT value FROM settings WHERE key = ?1",
-            &[text(key)],
-            &[Kind::Text],
-            |r| r[0].text(),
-        )
-        .await
+        self.one("SELECT value FROM settings WHERE key = ?1", &[text(key)], &[Kind::Text], |r| r[0].text())
+            .await
     }
 
     async fn put_setting(&mut self, key: &str, value: &str) -> Result<()> {
@@ -362,19 +278,10 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
 
     async fn update_namespace(&mut self, ns: &Namespace) -> Result<()> {
         let (_, modified) = rows::meta_ms(&ns.meta);
-        let sql = format!(
-            "UPDATE namespaces SET doc = {}, modified_ms = ?3 WHERE id = ?1",
-            self.d().doc_param(2)
-        );
+        let sql =
+            format!("UPDATE namespaces SET doc = {}, modified_ms = ?3 WHERE id = ?1", self.d().doc_param(2));
         self.conn
-            .exec(
-                &sql,
-                &[
-                    text(&ns.id),
-                    Bind::Text(rows::namespace_doc(ns)?),
-                    Bind::Int(modified),
-                ],
-            )
+            .exec(&sql, &[text(&ns.id), Bind::Text(rows::namespace_doc(ns)?), Bind::Int(modified)])
             .await?;
         Ok(())
     }
@@ -392,38 +299,19 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             "{} WHERE n.id = ?1 OR n.code = ?1 ORDER BY n.id = ?1 DESC LIMIT 1",
             namespace_select(self.d())
         );
-        self.one(&sql, &[text(id_or_code)], NAMESPACE_KINDS, namespace_row)
-            .await
+        self.one(&sql, &[text(id_or_code)], NAMESPACE_KINDS, namespace_row).await
     }
 
     async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {
         let select = namespace_select(self.d());
-        let (total, rows) = self
-            .page(
-                &select,
-                "namespaces n",
-                &NAMESPACES,
-                "n.code",
-                q,
-                NAMESPACE_KINDS,
-            )
-            .await?;
+        let (total, rows) =
+            self.page(&select, "namespaces n", &NAMESPACES, "n.code", q, NAMESPACE_KINDS).await?;
         page(q, total, rows, namespace_row)
     }
 
     async fn namespace_usage(&mut self, code: &str) -> Result<(u64, u64)> {
-        let users = self
-            .count(
-                "SELECT count(*) FROM users WHERE ns_code = ?1",
-                &[text(code)],
-            )
-            .await?;
-        let groups = self
-            .count(
-                "SELECT count(*) FROM groups WHERE ns_code = ?1",
-                &[text(code)],
-            )
-            .await?;
+        let users = self.count("SELECT count(*) FROM users WHERE ns_code = ?1", &[text(code)]).await?;
+        let groups = self.count("SELECT count(*) FROM groups WHERE ns_code = ?1", &[text(code)]).await?;
         Ok((users, groups))
     }
 
@@ -441,10 +329,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             Bind::Int(created),
             Bind::Int(modified),
         ];
-        self.conn
-            .exec(&sql, &binds)
-            .await
-            .map_err(|e| group_conflict(e, group))?;
+        self.conn.exec(&sql, &binds).await.map_err(|e| group_conflict(e, group))?;
         self.replace_list(
             "group_parents",
             "group_id",
@@ -455,22 +340,36 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         .await
     }
 
+    async fn ensure_group(&mut self, group: &Group) -> Result<Group> {
+        let (created, modified) = rows::meta_ms(&group.meta);
+        let sql = format!(
+            "INSERT INTO groups (id, ns_code, name, doc, created_ms, modified_ms) VALUES (?1, ?2, ?3, {}, ?5, ?6) \
+             ON CONFLICT (ns_code, name) DO NOTHING",
+            self.d().doc_param(4)
+        );
+        let binds = [
+            text(&group.id),
+            text(&group.ns_code),
+            text(&group.name),
+            Bind::Text(rows::group_doc(group)?),
+            Bind::Int(created),
+            Bind::Int(modified),
+        ];
+        self.conn.exec(&sql, &binds).await?;
+        self.group_by_name(&group.ns_code, &group.name)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("group {} vanished while being created", group.name)))
+    }
+
     async fn update_group(&mut self, group: &Group) -> Result<()> {
         let (_, modified) = rows::meta_ms(&group.meta);
         let sql = format!(
             "UPDATE groups SET name = ?2, doc = {}, modified_ms = ?4 WHERE id = ?1",
             self.d().doc_param(3)
         );
-        let binds = [
-            text(&group.id),
-            text(&group.name),
-            Bind::Text(rows::group_doc(group)?),
-            Bind::Int(modified),
-        ];
-        self.conn
-            .exec(&sql, &binds)
-            .await
-            .map_err(|e| group_conflict(e, group))?;
+        let binds =
+            [text(&group.id), text(&group.name), Bind::Text(rows::group_doc(group)?), Bind::Int(modified)];
+        self.conn.exec(&sql, &binds).await.map_err(|e| group_conflict(e, group))?;
         self.replace_list(
             "group_parents",
             "group_id",
@@ -482,16 +381,12 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn delete_groups_of(&mut self, ns_code: &str) -> Result<()> {
-        self.conn
-            .exec("DELETE FROM groups WHERE ns_code = ?1", &[text(ns_code)])
-            .await?;
+        self.conn.exec("DELETE FROM groups WHERE ns_code = ?1", &[text(ns_code)]).await?;
         Ok(())
     }
 
     async fn delete_group(&mut self, id: &str) -> Result<()> {
-        self.conn
-            .exec("DELETE FROM groups WHERE id = ?1", &[text(id)])
-            .await?;
+        self.conn.exec("DELETE FROM groups WHERE id = ?1", &[text(id)]).await?;
         Ok(())
     }
 
@@ -501,19 +396,13 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn group_by_name(&mut self, ns_code: &str, name: &str) -> Result<Option<Group>> {
-        let sql = format!(
-            "{} WHERE g.ns_code = ?1 AND g.name = ?2",
-            group_select(self.d())
-        );
-        self.one(&sql, &[text(ns_code), text(name)], ROW_KINDS, group_row)
-            .await
+        let sql = format!("{} WHERE g.ns_code = ?1 AND g.name = ?2", group_select(self.d()));
+        self.one(&sql, &[text(ns_code), text(name)], ROW_KINDS, group_row).await
     }
 
     async fn find_groups(&mut self, q: &Query) -> Result<Page<Group>> {
         let select = group_select(self.d());
-        let (total, rows) = self
-            .page(&select, "groups g", &GROUPS, "g.ns_code", q, ROW_KINDS)
-            .await?;
+        let (total, rows) = self.page(&select, "groups g", &GROUPS, "g.ns_code", q, ROW_KINDS).await?;
         page(q, total, rows, group_row)
     }
 
@@ -546,10 +435,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             Bind::Int(created),
             Bind::Int(modified),
         ];
-        self.conn
-            .exec(&sql, &binds)
-            .await
-            .map_err(|e| user_conflict(e, user))?;
+        self.conn.exec(&sql, &binds).await.map_err(|e| user_conflict(e, user))?;
         self.write_user_side_tables(user).await
     }
 
@@ -567,17 +453,12 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             Bind::Text(rows::user_doc(user)?),
             Bind::Int(modified),
         ];
-        self.conn
-            .exec(&sql, &binds)
-            .await
-            .map_err(|e| user_conflict(e, user))?;
+        self.conn.exec(&sql, &binds).await.map_err(|e| user_conflict(e, user))?;
         self.write_user_side_tables(user).await
     }
 
     async fn delete_user(&mut self, id: &str) -> Result<()> {
-        self.conn
-            .exec("DELETE FROM users WHERE id = ?1", &[text(id)])
-            .await?;
+        self.conn.exec("DELETE FROM users WHERE id = ?1", &[text(id)]).await?;
         Ok(())
     }
 
@@ -588,96 +469,70 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
 
     async fn find_users(&mut self, q: &Query) -> Result<Page<User>> {
         let select = user_select(self.d());
-        let (total, rows) = self
-            .page(&select, "users u", &USERS, "u.ns_code", q, ROW_KINDS)
-            .await?;
+        let (total, rows) = self.page(&select, "users u", &USERS, "u.ns_code", q, ROW_KINDS).await?;
         page(q, total, rows, user_row)
     }
 
     async fn username_taken(&mut self, ns_code: &str, username: &str) -> Result<bool> {
         let sql = "SELECT count(*) FROM users WHERE ns_code = ?1 AND username_lower = ?2";
-        Ok(self
-            .count(sql, &[text(ns_code), Bind::Text(username.to_lowercase())])
-            .await?
-            > 0)
+        Ok(self.count(sql, &[text(ns_code), Bind::Text(username.to_lowercase())]).await? > 0)
     }
 
     async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()> {
-        let created =
-            portti_core::time::parse_ms(&client.created).unwrap_or_else(portti_core::time::now_ms);
-        let sql = "INSERT INTO clients (id, doc, secret_hash, created_ms) VALUES (?1, ?2, ?3, ?4)";
-        let binds = [
-            text(&client.id),
-            Bind::Text(rows::client_doc(client)?),
-            text(secret_hash),
-            Bind::Int(created),
-        ];
+        let created = portti_core::time::parse_ms(&client.created).unwrap_or_else(portti_core::time::now_ms);
+        let sql = format!(
+            "INSERT INTO clients (id, doc, secret_hash, created_ms) VALUES (?1, {}, ?3, ?4)",
+            self.d().doc_param(2)
+        );
+        let binds =
+            [text(&client.id), Bind::Text(rows::client_doc(client)?), text(secret_hash), Bind::Int(created)];
         self.conn
-            .exec(sql, &binds)
+            .exec(&sql, &binds)
             .await
             .map_err(|e| conflict(e, || format!("client {} already exists", client.id)))?;
         Ok(())
     }
 
-    async fn update_client(
-        &mut self,
-        client: &ManagementClient,
-        secret_hash: Option<&str>,
-    ) -> Result<()> {
-        let sql =
-            "UPDATE clients SET doc = ?2, secret_hash = coalesce(?3, secret_hash) WHERE id = ?1";
+    async fn update_client(&mut self, client: &ManagementClient, secret_hash: Option<&str>) -> Result<()> {
+        let sql = format!(
+            "UPDATE clients SET doc = {}, secret_hash = coalesce(?3, secret_hash) WHERE id = ?1",
+            self.d().doc_param(2)
+        );
         let binds = [
             text(&client.id),
             Bind::Text(rows::client_doc(client)?),
             secret_hash.map(text).unwrap_or(Bind::Null),
         ];
-        self.conn.exec(sql, &binds).await?;
+        self.conn.exec(&sql, &binds).await?;
         Ok(())
     }
 
     async fn delete_client(&mut self, id: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .exec("DELETE FROM clients WHERE id = ?1", &[text(id)])
-            .await?
-            > 0)
+        Ok(self.conn.exec("DELETE FROM clients WHERE id = ?1", &[text(id)]).await? > 0)
     }
 
     async fn client(&mut self, id: &str) -> Result<Option<(ManagementClient, String)>> {
-        let sql = "SELECT doc, secret_hash FROM clients WHERE id = ?1";
-        self.one(sql, &[text(id)], &[Kind::Text, Kind::Text], client_row)
-            .await
+        let sql = format!("SELECT {}, secret_hash FROM clients WHERE id = ?1", self.d().doc_text("doc"));
+        self.one(&sql, &[text(id)], &[Kind::Text, Kind::Text], client_row).await
     }
 
     async fn clients(&mut self) -> Result<Vec<ManagementClient>> {
         let rows = self
             .conn
             .rows(
-                "SELECT doc FROM clients ORDER BY created_ms, id",
+                &format!("SELECT {} FROM clients ORDER BY created_ms, id", self.d().doc_text("doc")),
                 &[],
                 &[Kind::Text],
             )
             .await?;
-        rows.iter()
-            .map(|r| rows::client_from(&r[0].text()?))
-            .collect()
+        rows.iter().map(|r| rows::client_from(&r[0].text()?)).collect()
     }
 }
 
 fn user_conflict(e: Error, user: &User) -> Error {
-    conflict(e, || {
-        format!(
-            "username {} is already taken in namespace {}",
-            user.username, user.ns_code
-        )
-    })
+    conflict(e, || format!("username {} is already taken in namespace {}", user.username, user.ns_code))
 }
 
 fn group_conflict(e: Error, group: &Group) -> Error {
-    conflict(e, || {
-        format!(
-            "a group named {} already exists in namespace {}",
-            group.name, group.ns_code
-        )
-    })
+    conflict(e, || format!("a group named {} already exists in namespace {}", group.name, group.ns_code))
 }

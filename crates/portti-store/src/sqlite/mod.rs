@@ -3,14 +3,14 @@
 use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::dialect::{self, SqlDialect};
 use crate::sql::tx::SqlTx;
-use crate::sql::Bind;
+use crate::sql::{db_err, Bind};
 use crate::{OpenOptions, PoolStats, Store, Tx};
 use async_trait::async_trait;
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use std::str::FromStr;
@@ -35,11 +35,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(dir) = base
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+        if let Some(dir) = base.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
@@ -71,9 +67,7 @@ async fn migrate(pool: &SqlitePool, apply: bool) -> Result<()> {
         .await
         .unwrap_or(0);
     if applied < MIGRATOR.iter().count() as i64 {
-        return Err(Error::Unavailable(
-            "the database schema is outdated: run `portti migrate`".into(),
-        ));
+        return Err(Error::Unavailable("the database schema is outdated: run `portti migrate`".into()));
     }
     Ok(())
 }
@@ -91,10 +85,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
         Ok(())
     }
 
@@ -115,36 +106,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// Classify a database error: unique and foreign-key violations are conflicts,
-/// lost connections make the store unavailable, the rest is internal.
-pub(crate) fn db_err(e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            Error::Conflict("the value is already taken".into())
-        }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-            Error::Conflict("the resource is still referenced by others".into())
-        }
-        sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => {
-            Error::Unavailable("the database is busy; try again".into())
-        }
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => {
-            Error::Unavailable(format!("the database is unavailable: {e}"))
-        }
-        _ => {
-            tracing::error!(error = %e, "database error");
-            Error::Internal("database error".into())
-        }
-    }
-}
-
-fn is_busy(code: Option<&str>) -> bool {
-    matches!(code, Some("5") | Some("6") | Some("517") | Some("261"))
-}
-
 /// An open SQLite transaction.
 struct SqliteConn(Transaction<'static, Sqlite>);
 
@@ -155,18 +116,12 @@ impl Conn for SqliteConn {
     }
 
     async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        let done = bound(sqlx::query(sql), binds)
-            .execute(&mut *self.0)
-            .await
-            .map_err(db_err)?;
+        let done = bound(sqlx::query(sql), binds).execute(&mut *self.0).await.map_err(db_err)?;
         Ok(done.rows_affected())
     }
 
     async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
-        let rows = bound(sqlx::query(sql), binds)
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(db_err)?;
+        let rows = bound(sqlx::query(sql), binds).fetch_all(&mut *self.0).await.map_err(db_err)?;
         rows.iter().map(|r| cells(r, kinds)).collect()
     }
 

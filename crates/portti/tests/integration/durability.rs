@@ -51,11 +51,8 @@ async fn acknowledged_users_survive_sigkill() {
     for id in &ids {
         api.get(&format!("{V1}/user/{id}")).await.expect(200);
     }
-    let total = api
-        .get(&format!("{V1}/user?filter=nsCode%20eq%20%22dur%22&count=0"))
-        .await
-        .expect(200)
-        .body["totalResults"]
+    let total = api.get(&format!("{V1}/user?filter=nsCode%20eq%20%22dur%22&count=0")).await.expect(200).body
+        ["totalResults"]
         .as_u64()
         .unwrap();
     assert!(total as usize >= ids.len());

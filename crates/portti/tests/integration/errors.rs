@@ -5,12 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 async fn user_count(api: &Api) -> u64 {
-    api.get(&format!("{V1}/user?count=0"))
-        .await
-        .expect(200)
-        .body["totalResults"]
-        .as_u64()
-        .unwrap()
+    api.get(&format!("{V1}/user?count=0")).await.expect(200).body["totalResults"].as_u64().unwrap()
 }
 
 #[tokio::test]
@@ -19,43 +14,16 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let server = Server::start(&dir.0);
     let api = server.admin();
     namespace(&api, "err").await;
-    let g = api
-        .post(
-            &format!("{V1}/group"),
-            json!({"name": "g", "nsCode": "err"}),
-        )
-        .await
-        .expect(201)
-        .body;
-    api.post(
-        &format!("{V1}/user"),
-        json!({"nsCode": "err", "username": "taken"}),
-    )
-    .await
-    .expect(201);
+    let g = api.post(&format!("{V1}/group"), json!({"name": "g", "nsCode": "err"})).await.expect(201).body;
+    api.post(&format!("{V1}/user"), json!({"nsCode": "err", "username": "taken"})).await.expect(201);
     let before = user_count(&api).await;
 
     let cases: Vec<(Method, String, Vec<u8>, u16)> = vec![
-        (
-            Method::POST,
-            format!("{V1}/user"),
-            b"{\"nsCode\": ".to_vec(),
-            400,
-        ),
+        (Method::POST, format!("{V1}/user"), b"{\"nsCode\": ".to_vec(), 400),
         (Method::POST, format!("{V1}/user"), b"[1,2,3]".to_vec(), 400),
         (Method::POST, format!("{V1}/user"), b"".to_vec(), 400),
-        (
-            Method::POST,
-            format!("{V1}/user"),
-            br#"{"nsCode":"err","locked":"yes"}"#.to_vec(),
-            400,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/user"),
-            br#"{"nsCode":"err","emails":[42]}"#.to_vec(),
-            400,
-        ),
+        (Method::POST, format!("{V1}/user"), br#"{"nsCode":"err","locked":"yes"}"#.to_vec(), 400),
+        (Method::POST, format!("{V1}/user"), br#"{"nsCode":"err","emails":[42]}"#.to_vec(), 400),
         (
             Method::POST,
             format!("{V1}/user"),
@@ -68,140 +36,40 @@ async fn bad_input_is_refused_and_changes_nothing() {
             br#"{"nsCode":"err","emails":["a@x.fi","b@x.fi","c@x.fi"]}"#.to_vec(),
             400,
         ),
-        (
-            Method::POST,
-            format!("{V1}/user"),
-            br#"{"nsCode":"nosuch","username":"x"}"#.to_vec(),
-            404,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/user"),
-            br#"{"nsCode":"err","username":"TAKEN"}"#.to_vec(),
-            409,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/user"),
-            br#"{"nsCode":"default"}"#.to_vec(),
-            400,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/namespace"),
-            br#"{"code":"err"}"#.to_vec(),
-            409,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/namespace"),
-            br#"{"code":"bad code!"}"#.to_vec(),
-            400,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/namespace"),
-            br#"{"code":"Users"}"#.to_vec(),
-            400,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/namespace"),
-            br#"{"code":"ok1","validTo":"tomorrow"}"#.to_vec(),
-            400,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/namespace"),
-            br#"{"code":"ok2","usernamePolicy":"NOPE"}"#.to_vec(),
-            400,
-        ),
-        (
-            Method::POST,
-            format!("{V1}/group"),
-            br#"{"name":"g","nsCode":"err"}"#.to_vec(),
-            409,
-        ),
+        (Method::POST, format!("{V1}/user"), br#"{"nsCode":"nosuch","username":"x"}"#.to_vec(), 404),
+        (Method::POST, format!("{V1}/user"), br#"{"nsCode":"err","username":"TAKEN"}"#.to_vec(), 409),
+        (Method::POST, format!("{V1}/user"), br#"{"nsCode":"default"}"#.to_vec(), 400),
+        (Method::POST, format!("{V1}/namespace"), br#"{"code":"err"}"#.to_vec(), 409),
+        (Method::POST, format!("{V1}/namespace"), br#"{"code":"bad code!"}"#.to_vec(), 400),
+        (Method::POST, format!("{V1}/namespace"), br#"{"code":"Users"}"#.to_vec(), 400),
+        (Method::POST, format!("{V1}/namespace"), br#"{"code":"ok1","validTo":"tomorrow"}"#.to_vec(), 400),
+        (Method::POST, format!("{V1}/namespace"), br#"{"code":"ok2","usernamePolicy":"NOPE"}"#.to_vec(), 400),
+        (Method::POST, format!("{V1}/group"), br#"{"name":"g","nsCode":"err"}"#.to_vec(), 409),
         (
             Method::POST,
             format!("{V1}/group"),
             br#"{"name":"h","nsCode":"err","memberOf":["000000000000000000000000"]}"#.to_vec(),
             400,
         ),
-        (
-            Method::POST,
-            format!("{V1}/group"),
-            br#"{"nsCode":"err"}"#.to_vec(),
-            400,
-        ),
+        (Method::POST, format!("{V1}/group"), br#"{"nsCode":"err"}"#.to_vec(), 400),
         (
             Method::PUT,
             format!("{V1}/group/{}", g["id"].as_str().unwrap()),
             format!(r#"{{"memberOf":["{}"]}}"#, g["id"].as_str().unwrap()).into_bytes(),
             400,
         ),
-        (
-            Method::PUT,
-            format!("{V1}/user/000000000000000000000000"),
-            br#"{"nickName":"x"}"#.to_vec(),
-            404,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/user?filter=username%20eq"),
-            Vec::new(),
-            400,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/user?filter=password%20eq%20%22x%22"),
-            Vec::new(),
-            400,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/user?filter=meta.created%20gt%20%22soon%22"),
-            Vec::new(),
-            400,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/user?startIndex=-1"),
-            Vec::new(),
-            400,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/user?count=lots"),
-            Vec::new(),
-            400,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/user?sortBy=emails"),
-            Vec::new(),
-            400,
-        ),
-        (
-            Method::GET,
-            format!("{V1}/namespace?all=maybe"),
-            Vec::new(),
-            400,
-        ),
+        (Method::PUT, format!("{V1}/user/000000000000000000000000"), br#"{"nickName":"x"}"#.to_vec(), 404),
+        (Method::GET, format!("{V1}/user?filter=username%20eq"), Vec::new(), 400),
+        (Method::GET, format!("{V1}/user?filter=password%20eq%20%22x%22"), Vec::new(), 400),
+        (Method::GET, format!("{V1}/user?filter=meta.created%20gt%20%22soon%22"), Vec::new(), 400),
+        (Method::GET, format!("{V1}/user?startIndex=-1"), Vec::new(), 400),
+        (Method::GET, format!("{V1}/user?count=lots"), Vec::new(), 400),
+        (Method::GET, format!("{V1}/user?sortBy=emails"), Vec::new(), 400),
+        (Method::GET, format!("{V1}/namespace?all=maybe"), Vec::new(), 400),
         (Method::GET, format!("{V1}/nothing/here"), Vec::new(), 404),
         (Method::PATCH, format!("{V1}/user"), Vec::new(), 405),
-        (
-            Method::DELETE,
-            format!("{V1}/namespace/default"),
-            Vec::new(),
-            409,
-        ),
-        (
-            Method::DELETE,
-            format!("{V1}/namespace/err"),
-            Vec::new(),
-            409,
-        ),
+        (Method::DELETE, format!("{V1}/namespace/default"), Vec::new(), 409),
+        (Method::DELETE, format!("{V1}/namespace/err"), Vec::new(), 409),
     ];
     for (method, path, body, status) in cases {
         let reply = api.raw(method.clone(), &path, body.clone()).await;
@@ -214,15 +82,8 @@ async fn bad_input_is_refused_and_changes_nothing() {
         );
         reply.expect(status);
     }
-    assert_eq!(
-        user_count(&api).await,
-        before,
-        "a refused request changed the directory"
-    );
-    let groups = api
-        .get(&format!("{V1}/group?filter=nsCode%20eq%20%22err%22"))
-        .await
-        .expect(200);
+    assert_eq!(user_count(&api).await, before, "a refused request changed the directory");
+    let groups = api.get(&format!("{V1}/group?filter=nsCode%20eq%20%22err%22")).await.expect(200);
     assert_eq!(groups.body["totalResults"], 1);
 }
 
@@ -231,16 +92,10 @@ async fn oversized_bodies_get_413() {
     let dir = TempDir::new();
     let server = Server::start(&dir.0);
     let api = server.admin();
-    let big = format!(
-        r#"{{"nsCode":"default","username":"big","nickName":"{}"}}"#,
-        "x".repeat(1024 * 1024 + 10)
-    );
-    api.raw(Method::POST, &format!("{V1}/user"), big.into_bytes())
-        .await
-        .expect(413);
-    api.get(&format!("{V1}/user?filter=username%20eq%20%22big%22"))
-        .await
-        .expect(200);
+    let big =
+        format!(r#"{{"nsCode":"default","username":"big","nickName":"{}"}}"#, "x".repeat(1024 * 1024 + 10));
+    api.raw(Method::POST, &format!("{V1}/user"), big.into_bytes()).await.expect(413);
+    api.get(&format!("{V1}/user?filter=username%20eq%20%22big%22")).await.expect(200);
 }
 
 #[tokio::test]
@@ -250,16 +105,8 @@ async fn credentials_are_checked() {
     let wrong = server.as_client(crate::harness::ADMIN_ID, "wrong");
     let reply = wrong.get(&format!("{V1}/user")).await.expect(401);
     assert!(reply.headers.get("www-authenticate").is_some());
-    server
-        .anonymous()
-        .get(&format!("{V1}/namespace"))
-        .await
-        .expect(401);
-    server
-        .as_client("nobody", "x")
-        .get(&format!("{V1}/group"))
-        .await
-        .expect(401);
+    server.anonymous().get(&format!("{V1}/namespace")).await.expect(401);
+    server.as_client("nobody", "x").get(&format!("{V1}/group")).await.expect(401);
     let http = reqwest::Client::new();
     let r = http
         .get(format!("{}{V1}/user", server.url))
@@ -268,8 +115,5 @@ async fn credentials_are_checked() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    assert!(
-        !server.log().contains(crate::harness::ADMIN_SECRET),
-        "a secret reached the log"
-    );
+    assert!(!server.log().contains(crate::harness::ADMIN_SECRET), "a secret reached the log");
 }

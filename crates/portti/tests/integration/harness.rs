@@ -20,12 +20,12 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     pub fn new() -> Self {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "portti-it-{}-{n}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("portti-it-{}-{n}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&path).unwrap();
+        if on_postgres() {
+            psql(&format!("CREATE DATABASE {}", db_name(&path)));
+        }
         TempDir(path)
     }
 }
@@ -33,20 +33,48 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        if on_postgres() {
+            psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db_name(&self.0)));
+        }
     }
 }
 
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-        % 1_000_000_007
+/// Whether this run tests the PostgreSQL store (`PORTTI_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("PORTTI_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
 
-/// The store URL for a test's data directory.
+/// The server URL of the PostgreSQL the tests use (trust authentication).
+pub fn postgres_server() -> String {
+    std::env::var("PORTTI_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn db_name(dir: &Path) -> String {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
+}
+
+/// Run one SQL statement as the PostgreSQL administrator.
+pub fn psql(sql: &str) {
+    let out = Command::new("psql")
+        .arg(format!("{}/test", postgres_server()))
+        .args(["-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_007
+}
+
+/// The store URL for a test's data directory: its SQLite file, or its PostgreSQL database.
 pub fn store_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("portti.db").display())
+    if on_postgres() {
+        format!("{}/{}", postgres_server(), db_name(dir))
+    } else {
+        format!("sqlite://{}", dir.join("portti.db").display())
+    }
 }
 
 pub fn binary() -> &'static str {
@@ -66,15 +94,13 @@ pub struct Start<'a> {
     pub dir: &'a Path,
     pub bootstrap: bool,
     pub env: Vec<(&'a str, String)>,
+    /// Another database than the directory's own.
+    pub database_url: Option<String>,
 }
 
 impl<'a> Start<'a> {
     pub fn new(dir: &'a Path) -> Self {
-        Start {
-            dir,
-            bootstrap: true,
-            env: Vec::new(),
-        }
+        Start { dir, bootstrap: true, env: Vec::new(), database_url: None }
     }
 }
 
@@ -85,11 +111,16 @@ impl Server {
     }
 
     pub fn start_with(opts: Start) -> Server {
+        Server::spawn(opts).wait_ready()
+    }
+
+    /// Start the process without waiting for it to listen.
+    pub fn spawn(opts: Start) -> Starting {
         let mut cmd = Command::new(binary());
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(opts.dir)
             .arg("--database-url")
-            .arg(store_url(opts.dir))
+            .arg(opts.database_url.clone().unwrap_or_else(|| store_url(opts.dir)))
             .env("PORTTI_ARGON2_MEMORY_KIB", "64")
             .env("PORTTI_ARGON2_ITERATIONS", "1")
             .env("RUST_LOG", "info")
@@ -105,7 +136,20 @@ impl Server {
         for (k, v) in opts.env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start portti");
+        let child = cmd.spawn().expect("start portti");
+        Starting { child }
+    }
+}
+
+/// A server process that may not listen yet.
+pub struct Starting {
+    child: Child,
+}
+
+impl Starting {
+    /// Wait until it listens.
+    pub fn wait_ready(self) -> Server {
+        let mut child = self.child;
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = BufReader::new(child.stderr.take().unwrap());
@@ -114,11 +158,7 @@ impl Server {
             for line in reader.lines().map_while(Result::ok) {
                 if let Some(i) = line.find("listening on http://") {
                     let _ = tx.send(
-                        line[i + "listening on ".len()..]
-                            .split_whitespace()
-                            .next()
-                            .unwrap_or("")
-                            .to_string(),
+                        line[i + "listening on ".len()..].split_whitespace().next().unwrap_or("").to_string(),
                     );
                 }
                 lines.lock().unwrap().push(line);
@@ -128,20 +168,14 @@ impl Server {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!(
-                    "portti did not start:\n{}",
-                    stderr.lock().unwrap().join("\n")
-                );
+                panic!("portti did not start:\n{}", stderr.lock().unwrap().join("\n"));
             }
         };
-        Server {
-            child,
-            url,
-            stderr,
-            http: reqwest::Client::new(),
-        }
+        Server { child, url, stderr, http: reqwest::Client::new() }
     }
+}
 
+impl Server {
     pub fn log(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
     }
@@ -154,10 +188,7 @@ impl Server {
 
     /// SIGTERM, then the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -170,11 +201,7 @@ impl Server {
 
     /// A client acting with the given Basic credentials.
     pub fn as_client(&self, id: &str, secret: &str) -> Api {
-        Api {
-            base: self.url.clone(),
-            http: self.http.clone(),
-            auth: Some((id.into(), secret.into())),
-        }
+        Api { base: self.url.clone(), http: self.http.clone(), auth: Some((id.into(), secret.into())) }
     }
 
     /// The bootstrap admin.
@@ -184,11 +211,7 @@ impl Server {
 
     /// No credentials.
     pub fn anonymous(&self) -> Api {
-        Api {
-            base: self.url.clone(),
-            http: self.http.clone(),
-            auth: None,
-        }
+        Api { base: self.url.clone(), http: self.http.clone(), auth: None }
     }
 }
 
@@ -223,10 +246,7 @@ pub fn create_client(dir: &Path, args: &[&str]) -> (String, String) {
     let (code, out, err) = cli(dir, &all);
     assert_eq!(code, 0, "client create failed: {err}");
     let v: Value = serde_json::from_str(out.trim()).expect("client create prints JSON");
-    (
-        v["clientId"].as_str().unwrap().into(),
-        v["clientSecret"].as_str().unwrap().into(),
-    )
+    (v["clientId"].as_str().unwrap().into(), v["clientSecret"].as_str().unwrap().into())
 }
 
 /// An HTTP client for the Management API.
@@ -259,10 +279,7 @@ impl Api {
     }
 
     pub async fn raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .body(body);
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).body(body);
         req = req.header("content-type", "application/json");
         if let Some((id, secret)) = &self.auth {
             req = req.basic_auth(id, Some(secret));
@@ -293,36 +310,20 @@ impl Reply {
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            text,
-            headers,
-        }
+        Reply { status, body, text, headers }
     }
 
     /// Assert the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(self, status: u16) -> Reply {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
         if status >= 400 {
             assert!(
-                self.body["errorMessage"]
-                    .as_str()
-                    .is_some_and(|m| !m.is_empty()),
+                self.body["errorMessage"].as_str().is_some_and(|m| !m.is_empty()),
                 "no errorMessage: {}",
                 self.text
             );
-            assert_eq!(
-                self.body["statusCode"], status,
-                "statusCode differs: {}",
-                self.text
-            );
+            assert_eq!(self.body["statusCode"], status, "statusCode differs: {}", self.text);
         }
         self
     }

@@ -13,128 +13,69 @@ async fn a_limited_client_stays_in_its_namespace() {
     let (id, secret) = create_client(&dir.0, &["--name", "a-only", "--namespace", "iso-a"]);
     let api = server.as_client(&id, &secret);
 
-    let b_group = admin
-        .post(
-            &format!("{V1}/group"),
-            json!({"name": "bg", "nsCode": "iso-b"}),
-        )
-        .await
-        .expect(201)
-        .body;
+    let b_group =
+        admin.post(&format!("{V1}/group"), json!({"name": "bg", "nsCode": "iso-b"})).await.expect(201).body;
     let b_user = admin
-        .post(
-            &format!("{V1}/user"),
-            json!({"nsCode": "iso-b", "memberOf": ["bg"]}),
-        )
+        .post(&format!("{V1}/user"), json!({"nsCode": "iso-b", "memberOf": ["bg"]}))
         .await
         .expect(201)
         .body;
-    let (bu, bg) = (
-        b_user["id"].as_str().unwrap(),
-        b_group["id"].as_str().unwrap(),
-    );
+    let (bu, bg) = (b_user["id"].as_str().unwrap(), b_group["id"].as_str().unwrap());
     let (b_id, b_code) = (b["id"].as_str().unwrap(), "iso-b");
 
     // Users of B.
     api.get(&format!("{V1}/user/{bu}")).await.expect(404);
-    api.put(&format!("{V1}/user/{bu}"), json!({"nickName": "x"}))
-        .await
-        .expect(404);
+    api.put(&format!("{V1}/user/{bu}"), json!({"nickName": "x"})).await.expect(404);
     api.delete(&format!("{V1}/user/{bu}")).await.expect(404);
-    api.post(&format!("{V1}/user"), json!({"nsCode": b_code}))
-        .await
-        .expect(404);
-    for filter in [
-        format!("nsCode eq \"{b_code}\""),
-        format!("id eq \"{bu}\""),
-        format!("memberOf eq \"{bg}\""),
-    ] {
-        let r = api
-            .get(&format!("{V1}/user?filter={}", urlencode(&filter)))
-            .await
-            .expect(200);
+    api.post(&format!("{V1}/user"), json!({"nsCode": b_code})).await.expect(404);
+    for filter in
+        [format!("nsCode eq \"{b_code}\""), format!("id eq \"{bu}\""), format!("memberOf eq \"{bg}\"")]
+    {
+        let r = api.get(&format!("{V1}/user?filter={}", urlencode(&filter))).await.expect(200);
         assert_eq!(r.body["totalResults"], 0, "{filter}");
     }
-    assert!(
-        api.get(&format!("{V1}/user")).await.expect(200).body["resources"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(api.get(&format!("{V1}/user")).await.expect(200).body["resources"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 
     // Groups of B.
     api.get(&format!("{V1}/group/{bg}")).await.expect(404);
-    api.put(&format!("{V1}/group/{bg}"), json!({"name": "renamed"}))
-        .await
-        .expect(404);
+    api.put(&format!("{V1}/group/{bg}"), json!({"name": "renamed"})).await.expect(404);
     api.delete(&format!("{V1}/group/{bg}")).await.expect(404);
-    api.get(&format!("{V1}/group/{bg}/nested"))
-        .await
-        .expect(404);
-    api.post(
-        &format!("{V1}/group"),
-        json!({"name": "x", "nsCode": b_code}),
-    )
-    .await
-    .expect(404);
+    api.get(&format!("{V1}/group/{bg}/nested")).await.expect(404);
+    api.post(&format!("{V1}/group"), json!({"name": "x", "nsCode": b_code})).await.expect(404);
     let r = api
-        .get(&format!(
-            "{V1}/group?filter={}",
-            urlencode(&format!("nsCode eq \"{b_code}\""))
-        ))
+        .get(&format!("{V1}/group?filter={}", urlencode(&format!("nsCode eq \"{b_code}\""))))
         .await
         .expect(200);
     assert_eq!(r.body["totalResults"], 0);
-    api.post(
-        &format!("{V1}/group"),
-        json!({"name": "ag", "nsCode": "iso-a", "memberOf": [bg]}),
-    )
-    .await
-    .expect(400);
+    api.post(&format!("{V1}/group"), json!({"name": "ag", "nsCode": "iso-a", "memberOf": [bg]}))
+        .await
+        .expect(400);
 
     // Namespace B itself.
     for key in [b_id, b_code] {
         api.get(&format!("{V1}/namespace/{key}")).await.expect(404);
-        api.put(&format!("{V1}/namespace/{key}"), json!({"name": "mine"}))
-            .await
-            .expect(404);
-        api.delete(&format!("{V1}/namespace/{key}"))
-            .await
-            .expect(404);
+        api.put(&format!("{V1}/namespace/{key}"), json!({"name": "mine"})).await.expect(404);
+        api.delete(&format!("{V1}/namespace/{key}")).await.expect(404);
     }
-    let all = api
-        .get(&format!("{V1}/namespace?all=True"))
-        .await
-        .expect(200)
-        .body;
-    let codes: Vec<&str> = all["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["code"].as_str().unwrap())
-        .collect();
+    let all = api.get(&format!("{V1}/namespace?all=True")).await.expect(200).body;
+    let codes: Vec<&str> =
+        all["resources"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec!["iso-a"]);
     let r = api
-        .get(&format!(
-            "{V1}/namespace?all=False&filter={}",
-            urlencode("code eq \"iso-b\"")
-        ))
+        .get(&format!("{V1}/namespace?all=False&filter={}", urlencode("code eq \"iso-b\"")))
         .await
         .expect(200);
     assert_eq!(r.body["totalResults"], 0);
-    api.post(&format!("{V1}/namespace"), json!({"code": "iso-c"}))
-        .await
-        .expect(403);
+    api.post(&format!("{V1}/namespace"), json!({"code": "iso-c"})).await.expect(403);
 
     // Nothing in B changed; A works normally, and requests naming no namespace go to A.
     let still = admin.get(&format!("{V1}/user/{bu}")).await.expect(200).body;
     assert_eq!(still["memberOf"], json!([bg]));
     admin.get(&format!("{V1}/group/{bg}")).await.expect(200);
-    let mine = api
-        .post(&format!("{V1}/user"), json!({}))
-        .await
-        .expect(201)
-        .body;
+    let mine = api.post(&format!("{V1}/user"), json!({})).await.expect(201).body;
     assert_eq!(mine["nsCode"], "iso-a");
     assert_eq!(a["code"], "iso-a");
 }
@@ -143,36 +84,15 @@ async fn a_limited_client_stays_in_its_namespace() {
 async fn missing_permissions_are_named() {
     let dir = TempDir::new();
     let server = Server::start(&dir.0);
-    let (id, secret) = create_client(
-        &dir.0,
-        &["--name", "viewer", "--permission", "ACCOUNT_VIEW"],
-    );
+    let (id, secret) = create_client(&dir.0, &["--name", "viewer", "--permission", "ACCOUNT_VIEW"]);
     let api = server.as_client(&id, &secret);
     api.get(&format!("{V1}/user")).await.expect(200);
-    let r = api
-        .post(
-            &format!("{V1}/user"),
-            json!({"nsCode": "default", "username": "x"}),
-        )
-        .await
-        .expect(403);
-    assert!(r.body["errorMessage"]
-        .as_str()
-        .unwrap()
-        .contains("ACCOUNT_CREATE"));
+    let r = api.post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "x"})).await.expect(403);
+    assert!(r.body["errorMessage"].as_str().unwrap().contains("ACCOUNT_CREATE"));
     let r = api.get(&format!("{V1}/group")).await.expect(403);
-    assert!(r.body["errorMessage"]
-        .as_str()
-        .unwrap()
-        .contains("GROUP_VIEW"));
-    let r = api
-        .delete(&format!("{V1}/namespace/default"))
-        .await
-        .expect(403);
-    assert!(r.body["errorMessage"]
-        .as_str()
-        .unwrap()
-        .contains("NAMESPACE_DELETE"));
+    assert!(r.body["errorMessage"].as_str().unwrap().contains("GROUP_VIEW"));
+    let r = api.delete(&format!("{V1}/namespace/default")).await.expect(403);
+    assert!(r.body["errorMessage"].as_str().unwrap().contains("NAMESPACE_DELETE"));
 }
 
 pub fn urlencode(s: &str) -> String {

@@ -8,13 +8,10 @@ use serde_json::{json, Value};
 fn assert_no_nulls(v: &Value, path: &str) {
     match v {
         Value::Null => panic!("null at {path}"),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, x)| assert_no_nulls(x, &format!("{path}[{i}]"))),
-        Value::Object(o) => o
-            .iter()
-            .for_each(|(k, x)| assert_no_nulls(x, &format!("{path}.{k}"))),
+        Value::Array(a) => {
+            a.iter().enumerate().for_each(|(i, x)| assert_no_nulls(x, &format!("{path}[{i}]")))
+        }
+        Value::Object(o) => o.iter().for_each(|(k, x)| assert_no_nulls(x, &format!("{path}.{k}"))),
         _ => {}
     }
 }
@@ -38,22 +35,12 @@ async fn users_round_trip_without_nulls_or_empty_arrays() {
     let created = api.post(&format!("{V1}/user"), body).await.expect(201).body;
     assert_no_nulls(&created, "user");
     assert!(created.get("password").is_none());
-    assert_eq!(
-        created["emails"][0],
-        json!({"address": "ann@example.com", "verified": false})
-    );
-    assert!(created.get("addresses").unwrap()[0]
-        .get("verified")
-        .is_none());
+    assert_eq!(created["emails"][0], json!({"address": "ann@example.com", "verified": false}));
+    assert!(created.get("addresses").unwrap()[0].get("verified").is_none());
     assert!(created.get("tags").is_none() && created.get("memberOf").is_none());
     assert_eq!(created["username"].as_str().unwrap().len(), 8);
     let id = created["id"].as_str().unwrap();
-    assert!(
-        id.len() == 24
-            && id
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    );
+    assert!(id.len() == 24 && id.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     let read = api.get(&format!("{V1}/user/{id}")).await.expect(200).body;
     assert_eq!(read, created);
 
@@ -64,11 +51,7 @@ async fn users_round_trip_without_nulls_or_empty_arrays() {
     put["emails"] = json!([{"address": "ann@example.com", "verified": true}]);
     put.as_object_mut().unwrap().remove("addresses");
     put["name"] = json!({"givenName": "Anna", "familyName": null});
-    let updated = api
-        .put(&format!("{V1}/user/{id}"), put)
-        .await
-        .expect(200)
-        .body;
+    let updated = api.put(&format!("{V1}/user/{id}"), put).await.expect(200).body;
     assert_eq!(updated["username"], read["username"]);
     assert_eq!(updated["nickName"], "Annie");
     assert_eq!(updated["name"], json!({"givenName": "Anna"}));
@@ -79,9 +62,7 @@ async fn users_round_trip_without_nulls_or_empty_arrays() {
         "unchanged address keeps stored verification"
     );
     assert_ne!(updated["meta"]["lastModified"], read["meta"]["created"]);
-    api.put(&format!("{V1}/user/{id}"), json!({"nsCode": "default"}))
-        .await
-        .expect(400);
+    api.put(&format!("{V1}/user/{id}"), json!({"nsCode": "default"})).await.expect(400);
 }
 
 #[tokio::test]
@@ -91,56 +72,22 @@ async fn usernames_are_unique_per_namespace_case_insensitively() {
     let api = server.admin();
     namespace(&api, "un1").await;
     namespace(&api, "un2").await;
-    let alice = api
-        .post(
-            &format!("{V1}/user"),
-            json!({"nsCode": "un1", "username": "Alice"}),
-        )
+    let alice =
+        api.post(&format!("{V1}/user"), json!({"nsCode": "un1", "username": "Alice"})).await.expect(201).body;
+    api.post(&format!("{V1}/user"), json!({"nsCode": "un1", "username": "alice"})).await.expect(409);
+    api.post(&format!("{V1}/user"), json!({"nsCode": "un2", "username": "alice"})).await.expect(201);
+    let bob =
+        api.post(&format!("{V1}/user"), json!({"nsCode": "un1", "username": "bob"})).await.expect(201).body;
+    api.put(&format!("{V1}/user/{}", bob["id"].as_str().unwrap()), json!({"username": "ALICE"}))
         .await
-        .expect(201)
-        .body;
-    api.post(
-        &format!("{V1}/user"),
-        json!({"nsCode": "un1", "username": "alice"}),
-    )
-    .await
-    .expect(409);
-    api.post(
-        &format!("{V1}/user"),
-        json!({"nsCode": "un2", "username": "alice"}),
-    )
-    .await
-    .expect(201);
-    let bob = api
-        .post(
-            &format!("{V1}/user"),
-            json!({"nsCode": "un1", "username": "bob"}),
-        )
-        .await
-        .expect(201)
-        .body;
-    api.put(
-        &format!("{V1}/user/{}", bob["id"].as_str().unwrap()),
-        json!({"username": "ALICE"}),
-    )
-    .await
-    .expect(409);
+        .expect(409);
     let renamed = api
-        .put(
-            &format!("{V1}/user/{}", alice["id"].as_str().unwrap()),
-            json!({"username": "ALICE"}),
-        )
+        .put(&format!("{V1}/user/{}", alice["id"].as_str().unwrap()), json!({"username": "ALICE"}))
         .await
         .expect(200);
     assert_eq!(renamed.body["username"], "ALICE");
-    let found = api
-        .get(&format!(
-            "{V1}/user?filter={}",
-            urlencode("username eq \"alice\"")
-        ))
-        .await
-        .expect(200)
-        .body;
+    let found =
+        api.get(&format!("{V1}/user?filter={}", urlencode("username eq \"alice\""))).await.expect(200).body;
     assert_eq!(found["totalResults"], 2);
 }
 
@@ -152,82 +99,40 @@ async fn groups_nest_and_deletion_cleans_up() {
     namespace(&api, "gr").await;
     let post = |body: Value| {
         let api = api.clone();
-        async move {
-            api.post(&format!("{V1}/group"), body)
-                .await
-                .expect(201)
-                .body
-        }
+        async move { api.post(&format!("{V1}/group"), body).await.expect(201).body }
     };
     let root = post(json!({"name": "root", "nsCode": "gr", "description": "Root"})).await;
     let rid = root["id"].as_str().unwrap().to_string();
     let child = post(json!({"name": "child", "nsCode": "gr", "memberOf": [rid]})).await;
     let cid = child["id"].as_str().unwrap().to_string();
-    let grandchild =
-        post(json!({"name": "grandchild", "nsCode": "gr", "memberOf": ["child"]})).await;
+    let grandchild = post(json!({"name": "grandchild", "nsCode": "gr", "memberOf": ["child"]})).await;
     assert_eq!(grandchild["memberOf"], json!([cid]));
-    let nested = api
-        .get(&format!("{V1}/group/{rid}/nested"))
-        .await
-        .expect(200)
-        .body;
-    let names: Vec<&str> = nested
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["name"].as_str().unwrap())
-        .collect();
+    let nested = api.get(&format!("{V1}/group/{rid}/nested")).await.expect(200).body;
+    let names: Vec<&str> = nested.as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["child", "grandchild"]);
     // No cycles.
-    api.put(
-        &format!("{V1}/group/{rid}"),
-        json!({"memberOf": [grandchild["id"]]}),
-    )
-    .await
-    .expect(400);
+    api.put(&format!("{V1}/group/{rid}"), json!({"memberOf": [grandchild["id"]]})).await.expect(400);
     // A locally built group with a null id renames, keeping the description.
     let renamed = api
-        .put(
-            &format!("{V1}/group/{rid}"),
-            json!({"id": null, "name": "top", "nsCode": "gr"}),
-        )
+        .put(&format!("{V1}/group/{rid}"), json!({"id": null, "name": "top", "nsCode": "gr"}))
         .await
         .expect(200)
         .body;
-    assert_eq!(
-        (renamed["name"].as_str(), renamed["description"].as_str()),
-        (Some("top"), Some("Root"))
-    );
+    assert_eq!((renamed["name"].as_str(), renamed["description"].as_str()), (Some("top"), Some("Root")));
     // A user in a deleted group loses the membership; a namespace with users refuses deletion.
     let user = api
-        .post(
-            &format!("{V1}/user"),
-            json!({"nsCode": "gr", "memberOf": [cid, "top"]}),
-        )
+        .post(&format!("{V1}/user"), json!({"nsCode": "gr", "memberOf": [cid, "top"]}))
         .await
         .expect(201)
         .body;
     assert_eq!(user["memberOf"], json!([cid, rid]));
     api.delete(&format!("{V1}/group/{cid}")).await.expect(204);
-    let after = api
-        .get(&format!("{V1}/user/{}", user["id"].as_str().unwrap()))
-        .await
-        .expect(200)
-        .body;
+    let after = api.get(&format!("{V1}/user/{}", user["id"].as_str().unwrap())).await.expect(200).body;
     assert_eq!(after["memberOf"], json!([rid]));
-    let gc = api
-        .get(&format!(
-            "{V1}/group/{}",
-            grandchild["id"].as_str().unwrap()
-        ))
-        .await
-        .expect(200)
-        .body;
+    let gc = api.get(&format!("{V1}/group/{}", grandchild["id"].as_str().unwrap())).await.expect(200).body;
     assert!(gc.get("memberOf").is_none());
     api.delete("/api/rest/v1/namespace/gr").await.expect(409);
-    api.delete(&format!("{V1}/user/{}", user["id"].as_str().unwrap()))
-        .await
-        .expect(204);
+    api.delete(&format!("{V1}/user/{}", user["id"].as_str().unwrap())).await.expect(204);
     api.delete("/api/rest/v1/namespace/gr").await.expect(204);
     api.get(&format!("{V1}/group/{rid}")).await.expect(404);
     api.get("/api/rest/v1/namespace/gr").await.expect(404);
@@ -260,25 +165,14 @@ async fn filters_reach_nested_values_and_compare_instants() {
         (r#"not (tags eq "vip")"#, vec![&ann]),
         (&format!(r#"meta.created gt "{cut}""#), vec![&bob]),
         (&format!(r#"meta.created le "{cut}""#), vec![&ann]),
-        (
-            r#"(name.givenName eq "Bob")  or  (locked Eq true)"#,
-            vec![&ann, &bob],
-        ),
+        (r#"(name.givenName eq "Bob")  or  (locked Eq true)"#, vec![&ann, &bob]),
         (r#"nickName eq null"#, vec![&ann, &bob]),
     ];
     for (filter, expected) in cases {
         let f = format!("(nsCode eq \"fl\")  and  ({filter})");
-        let got = api
-            .get(&format!("{V1}/user?filter={}", urlencode(&f)))
-            .await
-            .expect(200)
-            .body;
-        let ids: Vec<&str> = got["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["id"].as_str().unwrap())
-            .collect();
+        let got = api.get(&format!("{V1}/user?filter={}", urlencode(&f))).await.expect(200).body;
+        let ids: Vec<&str> =
+            got["resources"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
         let want: Vec<&str> = expected.iter().map(|u| u["id"].as_str().unwrap()).collect();
         assert_eq!(ids, want, "{filter}");
         assert_eq!(got["totalResults"], want.len(), "{filter}");

@@ -1,0 +1,175 @@
+//! The PostgreSQL store: for several Portti nodes on one database.
+
+use crate::sql::conn::{Cell, Conn, Kind};
+use crate::sql::dialect::{self, SqlDialect};
+use crate::sql::tx::SqlTx;
+use crate::sql::{db_err, Bind};
+use crate::{OpenOptions, PoolStats, Store, Tx};
+use async_trait::async_trait;
+use portti_core::{Error, Result};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The PostgreSQL store: a connection pool; the database serialises what must be.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connect to `url` and bring its schema up to date. Migrations hold an advisory
+    /// lock, so nodes starting together apply them once.
+    pub async fn open(url: &str, options: &OpenOptions) -> Result<Self> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::bad(format!("bad PostgreSQL URL: {e}")))?
+            .application_name("portti");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(true)
+            .connect_with(connect)
+            .await
+            .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        if options.migrate {
+            MIGRATOR
+                .run(&pool)
+                .await
+                .map_err(|e| Error::Unavailable(format!("database migration failed: {e}")))?;
+        } else {
+            check_schema(&pool).await?;
+        }
+        Ok(PgStore { pool })
+    }
+}
+
+async fn check_schema(pool: &PgPool) -> Result<()> {
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0);
+    if applied < MIGRATOR.iter().count() as i64 {
+        return Err(Error::Unavailable("the database schema is outdated: run `portti migrate`".into()));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        Ok(Box::new(SqlTx::new(PgConn(tx))))
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        let tx = self.pool.begin().await.map_err(db_err)?;
+        Ok(Box::new(SqlTx::new(PgConn(tx))))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    fn stats(&self) -> PoolStats {
+        PoolStats { size: self.pool.size(), idle: self.pool.num_idle() as u32 }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+/// An open PostgreSQL transaction.
+struct PgConn(Transaction<'static, Postgres>);
+
+#[async_trait]
+impl Conn for PgConn {
+    fn dialect(&self) -> &'static dyn SqlDialect {
+        &dialect::Postgres
+    }
+
+    async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
+        let sql = numbered(sql);
+        let done = bound(sqlx::query(&sql), binds).execute(&mut *self.0).await.map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
+        let sql = numbered(sql);
+        let rows = bound(sqlx::query(&sql), binds).fetch_all(&mut *self.0).await.map_err(db_err)?;
+        rows.iter().map(|r| cells(r, kinds)).collect()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.0.commit().await.map_err(db_err)
+    }
+}
+
+/// `?N` placeholders as PostgreSQL's `$N`, leaving quoted text alone.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted && chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn bound<'q>(
+    mut q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s.as_str()),
+            Bind::Int(i) => q.bind(*i),
+            Bind::Bool(v) => q.bind(*v),
+            Bind::Null => q.bind(None::<String>),
+        };
+    }
+    q
+}
+
+fn cells(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| match kind {
+            Kind::Text => row.try_get::<Option<String>, _>(i).map(Cell::Text),
+            Kind::Int => row.try_get::<i64, _>(i).map(Cell::Int),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_become_numbered_outside_quotes() {
+        assert_eq!(numbered("a = ?1 AND b = ?12"), "a = $1 AND b = $12");
+        assert_eq!(numbered("x #>> '{a,b}' = ?2 AND y = '?3'"), "x #>> '{a,b}' = $2 AND y = '?3'");
+        assert_eq!(numbered("d = ?5::jsonb"), "d = $5::jsonb");
+    }
+}

@@ -85,6 +85,17 @@ impl Directory {
                 "the bootstrap client id must be non-empty without ':', and the secret non-empty",
             ));
         }
+        // Two nodes may bootstrap at once: the loser of the insert race updates instead.
+        for _ in 0..2 {
+            match self.upsert_bootstrap(id, secret).await {
+                Err(Error::Conflict(_)) => continue,
+                other => return other,
+            }
+        }
+        self.upsert_bootstrap(id, secret).await
+    }
+
+    async fn upsert_bootstrap(&self, id: &str, secret: &str) -> Result<()> {
         let new = NewClient { name: "bootstrap".into(), ..Default::default() };
         let mut client = self.build_client(id.to_string(), new).await?;
         let hash = self.secret_key.hash(secret);

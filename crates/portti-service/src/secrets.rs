@@ -29,14 +29,7 @@ impl SecretKey {
             return Self::decode(&k);
         }
         let mut tx = store.write().await?;
-        let key = match tx.setting(KEY_SETTING).await? {
-            Some(k) => k,
-            None => {
-                let k = random_secret();
-                tx.put_setting(KEY_SETTING, &k).await?;
-                k
-            }
-        };
+        let key = tx.setting_or_insert(KEY_SETTING, &random_secret()).await?;
         tx.commit().await?;
         Self::decode(&key)
     }

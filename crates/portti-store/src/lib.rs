@@ -72,6 +72,9 @@ pub trait Tx: Send {
     async fn setting(&mut self, key: &str) -> Result<Option<String>>;
     /// Set a server setting.
     async fn put_setting(&mut self, key: &str, value: &str) -> Result<()>;
+    /// The setting, first setting it to `value` unless it exists (also when another
+    /// transaction sets it concurrently: the first one wins everywhere).
+    async fn setting_or_insert(&mut self, key: &str, value: &str) -> Result<String>;
 
     /// Add a namespace (409 on a duplicate code).
     async fn insert_namespace(&mut self, ns: &Namespace) -> Result<()>;

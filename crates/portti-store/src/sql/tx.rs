@@ -256,6 +256,12 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         Ok(())
     }
 
+    async fn setting_or_insert(&mut self, key: &str, value: &str) -> Result<String> {
+        let sql = "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
+        self.conn.exec(sql, &[text(key), text(value)]).await?;
+        self.setting(key).await?.ok_or_else(|| Error::Internal(format!("setting {key} vanished")))
+    }
+
     async fn insert_namespace(&mut self, ns: &Namespace) -> Result<()> {
         let (created, modified) = rows::meta_ms(&ns.meta);
         let sql = format!(

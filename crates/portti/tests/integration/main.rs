@@ -5,4 +5,5 @@ mod errors;
 mod harness;
 mod isolation;
 mod operator;
+mod postgres;
 mod resources;

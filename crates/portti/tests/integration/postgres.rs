@@ -1,0 +1,168 @@
+//! PostgreSQL only: several nodes on one database, and losing the database under a running node.
+//! These run in the suite's PostgreSQL pass (`PORTTI_TEST_STORE=postgres`).
+
+use crate::harness::{on_postgres, Server, Start, TempDir, V1};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_one_database_behave_as_one() {
+    if !on_postgres() {
+        eprintln!("skipped: runs in the PostgreSQL pass");
+        return;
+    }
+    let dir = TempDir::new();
+    // Both start at the same moment on a fresh database: migrations, the secret key and
+    // the bootstrap client are each created once.
+    let (a, b) = (Server::spawn(Start::new(&dir.0)), Server::spawn(Start::new(&dir.0)));
+    let (a, b) = (a.wait_ready(), b.wait_ready());
+    let (api_a, api_b) = (a.admin(), b.admin());
+
+    let user = api_a
+        .post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "shared"}))
+        .await
+        .expect(201);
+    let id = user.body["id"].as_str().unwrap();
+    let mut seen = api_b.get(&format!("{V1}/user/{id}")).await.expect(200).body;
+    seen["meta"]["location"] = user.body["meta"]["location"].clone(); // each node has its own public URL here
+    assert_eq!(seen, user.body);
+    api_b.put(&format!("{V1}/user/{id}"), json!({"nickName": "from-b"})).await.expect(200);
+    assert_eq!(api_a.get(&format!("{V1}/user/{id}")).await.expect(200).body["nickName"], "from-b");
+
+    for i in 0..15 {
+        let body = json!({"nsCode": "default", "username": format!("race-{i}")});
+        let path = format!("{V1}/user");
+        let (ra, rb) = tokio::join!(api_a.post(&path, body.clone()), api_b.post(&path, body));
+        let mut codes = [ra.status.as_u16(), rb.status.as_u16()];
+        codes.sort();
+        assert_eq!(codes, [201, 409], "race-{i}: {} / {}", ra.text, rb.text);
+    }
+    let listed = api_b.get(&format!("{V1}/user?count=0")).await.expect(200);
+    assert_eq!(listed.body["totalResults"], 16);
+}
+
+/// A PostgreSQL server of the test's own, in a temporary directory on its own port.
+struct OwnPostgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn start() -> OwnPostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries under /usr/lib/postgresql")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .find(|p| p.join("initdb").exists())
+            .expect("initdb");
+        let dir = std::env::temp_dir().join(format!("portti-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let pg = OwnPostgres { dir, bin, port };
+        as_postgres(&["chown", "-R", "postgres", &pg.dir.display().to_string()], true);
+        pg.run("initdb", &["-A", "trust", "-U", "postgres", "-D", &pg.data()]);
+        pg.up();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool).display().to_string();
+        let mut all = vec![exe.as_str()];
+        all.extend_from_slice(args);
+        as_postgres(&all, false);
+    }
+
+    fn up(&self) {
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        let log = self.dir.join("log").display().to_string();
+        self.run("pg_ctl", &["-D", &self.data(), "-o", &opts, "-l", &log, "-w", "start"]);
+    }
+
+    fn down(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let exe = self.bin.join("pg_ctl").display().to_string();
+        let _ = run_quietly(&[&exe, "-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Run a command as the `postgres` user when we are root (PostgreSQL refuses root).
+fn as_postgres(args: &[&str], as_root: bool) {
+    let status = run_quietly(args).filter(|_| !as_root || is_root());
+    assert!(status.is_some_and(|ok| ok), "{args:?} failed");
+}
+
+fn run_quietly(args: &[&str]) -> Option<bool> {
+    let mut cmd = if is_root() && args[0] != "chown" {
+        let line = args.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ");
+        let mut c = Command::new("su");
+        c.args(["postgres", "-s", "/bin/sh", "-c", &line]);
+        c
+    } else {
+        let mut c = Command::new(args[0]);
+        c.args(&args[1..]);
+        c
+    };
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()
+        .map(|s| s.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+#[tokio::test]
+async fn losing_the_database_answers_503_and_recovers() {
+    if !on_postgres() {
+        eprintln!("skipped: runs in the PostgreSQL pass");
+        return;
+    }
+    let pg = OwnPostgres::start();
+    let dir = TempDir::new();
+    let server = Server::start_with(Start { database_url: Some(pg.url()), ..Start::new(Path::new(&dir.0)) });
+    let api = server.admin();
+    api.post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "before"})).await.expect(201);
+
+    pg.down();
+    let reply = api.get(&format!("{V1}/user")).await;
+    assert_eq!(reply.status.as_u16(), 503, "{}", reply.text);
+    reply.expect(503);
+    let created = api.post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "during"})).await;
+    assert_eq!(created.status.as_u16(), 503, "{}", created.text);
+    assert_eq!(server.anonymous().get("/healthz").await.status.as_u16(), 503);
+
+    pg.up();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = api.get(&format!("{V1}/user")).await;
+        if r.status.as_u16() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {}", r.text);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    api.post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "after"})).await.expect(201);
+    let users = api.get(&format!("{V1}/user?count=10")).await.expect(200).body;
+    let names: Vec<&str> =
+        users["resources"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["before", "after"]);
+}

@@ -1,6 +1,7 @@
 //! Portti's persistence: one async [`Store`] trait, implemented over sqlx for SQLite
 //! (the embedded default) and PostgreSQL (several nodes on one database). Filters compile from the core's AST to parameterised SQL per backend.
 
+mod copy;
 mod postgres;
 mod rows;
 mod sql;
@@ -13,7 +14,9 @@ use portti_core::page::{Page, PageRequest};
 use portti_core::Result;
 use std::sync::Arc;
 
+pub use copy::{copy_directory, CopyReport, TABLES};
 pub use postgres::PgStore;
+pub use sql::conn::Cell;
 pub use sqlite::SqliteStore;
 
 /// Which namespaces a query may see.
@@ -132,6 +135,13 @@ pub trait Tx: Send {
     async fn client(&mut self, id: &str) -> Result<Option<(ManagementClient, String)>>;
     /// Every client, oldest first.
     async fn clients(&mut self) -> Result<Vec<ManagementClient>>;
+
+    /// Rows in one of the [`TABLES`].
+    async fn row_count(&mut self, table: &str) -> Result<u64>;
+    /// A slice of one table's raw rows, in key order (for copying between stores).
+    async fn dump(&mut self, table: &str, offset: u64, limit: u64) -> Result<Vec<Vec<Cell>>>;
+    /// Insert raw rows produced by [`Tx::dump`] of the same table.
+    async fn load(&mut self, table: &str, rows: &[Vec<Cell>]) -> Result<()>;
 }
 
 /// Open the store a database URL names (`sqlite://…`), running its migrations.

@@ -27,6 +27,15 @@ enum Command {
     Client(ClientCommand),
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy a whole directory from one store to another, empty one (SQLite to PostgreSQL or back).
+    MigrateStore {
+        /// The source database URL (sqlite://… or postgres://…).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The target database URL; it must hold no data yet.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +87,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("portti: migrations applied to {}", settings.database_url);
             Ok(())
         }
+        Command::MigrateStore { from, to } => migrate_store(&from, &to).await,
         Command::Client(cmd) => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
             let dir = open_directory(&settings).await?;
@@ -85,6 +95,45 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             dir.store().close().await;
             out
         }
+    }
+}
+
+/// Copy every row from one store into another, with progress on stderr.
+async fn migrate_store(from: &str, to: &str) -> Result<(), String> {
+    if from == to {
+        return Err("--from and --to name the same database".into());
+    }
+    let source = portti_store::open(from, &OpenOptions { migrate: false, ..Default::default() })
+        .await
+        .map_err(|e| format!("source: {e}"))?;
+    let target = portti_store::open(to, &OpenOptions::default()).await.map_err(|e| format!("target: {e}"))?;
+    let mut progress = Progress;
+    let copied = portti_store::copy_directory(source.as_ref(), target.as_ref(), |t, done, total| {
+        progress.show(t, done, total)
+    })
+    .await
+    .map_err(|e| e.to_string());
+    source.close().await;
+    target.close().await;
+    let report = copied?;
+    let summary: Vec<String> = report.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    eprintln!("portti: copied and verified: {}", summary.join(", "));
+    Ok(())
+}
+
+/// A one-line progress bar per table on stderr.
+#[derive(Default)]
+struct Progress;
+
+impl Progress {
+    fn show(&mut self, table: &str, done: u64, total: u64) {
+        use std::io::Write;
+        const WIDTH: u64 = 30;
+        let filled = (done.min(total) * WIDTH).checked_div(total).unwrap_or(WIDTH) as usize;
+        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(WIDTH as usize - filled));
+        let mut err = std::io::stderr();
+        let _ = write!(err, "\r{table:<14} [{bar}] {done}/{total}");
+        let _ = if done >= total { writeln!(err) } else { err.flush() };
     }
 }
 

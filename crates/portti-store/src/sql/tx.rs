@@ -522,6 +522,38 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         self.one(&sql, &[text(id)], &[Kind::Text, Kind::Text], client_row).await
     }
 
+    async fn row_count(&mut self, table: &str) -> Result<u64> {
+        let (_, _) = table_columns(table)?;
+        self.count(&format!("SELECT count(*) FROM {table}"), &[]).await
+    }
+
+    async fn dump(&mut self, table: &str, offset: u64, limit: u64) -> Result<Vec<Vec<Cell>>> {
+        let (cols, order) = table_columns(table)?;
+        let d = self.d();
+        let list: Vec<String> =
+            cols.iter().map(|(c, _, doc)| if *doc { d.doc_text(c) } else { c.to_string() }).collect();
+        let kinds: Vec<Kind> = cols.iter().map(|(_, k, _)| *k).collect();
+        let sql = format!("SELECT {} FROM {table} ORDER BY {order} LIMIT ?1 OFFSET ?2", list.join(", "));
+        self.conn.rows(&sql, &[Bind::Int(limit as i64), Bind::Int(offset as i64)], &kinds).await
+    }
+
+    async fn load(&mut self, table: &str, rows: &[Vec<Cell>]) -> Result<()> {
+        let (cols, _) = table_columns(table)?;
+        let d = self.d();
+        let names: Vec<&str> = cols.iter().map(|(c, _, _)| *c).collect();
+        let marks: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, (_, _, doc))| if *doc { d.doc_param(i + 1) } else { format!("?{}", i + 1) })
+            .collect();
+        let sql = format!("INSERT INTO {table} ({}) VALUES ({})", names.join(", "), marks.join(", "));
+        for row in rows {
+            let binds: Vec<Bind> = row.iter().map(Cell::to_bind).collect();
+            self.conn.exec(&sql, &binds).await?;
+        }
+        Ok(())
+    }
+
     async fn clients(&mut self) -> Result<Vec<ManagementClient>> {
         let rows = self
             .conn
@@ -533,6 +565,70 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             .await?;
         rows.iter().map(|r| rows::client_from(&r[0].text()?)).collect()
     }
+}
+
+/// A column for copying: name, type, and whether it holds a JSON document.
+type CopyColumn = (&'static str, Kind, bool);
+
+/// One table's columns for copying, and its key order.
+fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
+    const T: Kind = Kind::Text;
+    const I: Kind = Kind::Int;
+    Ok(match table {
+        "settings" => (&[("key", T, false), ("value", T, false)], "key"),
+        "namespaces" => (
+            &[
+                ("id", T, false),
+                ("code", T, false),
+                ("doc", T, true),
+                ("created_ms", I, false),
+                ("modified_ms", I, false),
+            ],
+            "id",
+        ),
+        "groups" => (
+            &[
+                ("id", T, false),
+                ("ns_code", T, false),
+                ("name", T, false),
+                ("doc", T, true),
+                ("created_ms", I, false),
+                ("modified_ms", I, false),
+            ],
+            "id",
+        ),
+        "group_parents" => (
+            &[("group_id", T, false), ("parent_id", T, false), ("position", I, false)],
+            "group_id, parent_id",
+        ),
+        "users" => (
+            &[
+                ("id", T, false),
+                ("ns_code", T, false),
+                ("username", T, false),
+                ("username_lower", T, false),
+                ("doc", T, true),
+                ("password_hash", T, false),
+                ("created_ms", I, false),
+                ("modified_ms", I, false),
+            ],
+            "id",
+        ),
+        "user_emails" => (
+            &[("user_id", T, false), ("address_lower", T, false), ("position", I, false)],
+            "user_id, position",
+        ),
+        "user_mobiles" => {
+            (&[("user_id", T, false), ("number", T, false), ("position", I, false)], "user_id, position")
+        }
+        "memberships" => {
+            (&[("user_id", T, false), ("group_id", T, false), ("position", I, false)], "user_id, group_id")
+        }
+        "clients" => {
+            (&[("id", T, false), ("doc", T, true), ("secret_hash", T, false), ("created_ms", I, false)], "id")
+        }
+        other => return Err(Error::Internal(format!("unknown table {other}"))),
+    })
 }
 
 fn user_conflict(e: Error, user: &User) -> Error {

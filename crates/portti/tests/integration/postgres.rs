@@ -166,3 +166,67 @@ async fn losing_the_database_answers_503_and_recovers() {
         users["resources"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["before", "after"]);
 }
+
+fn portti(args: &[&str]) -> (bool, String) {
+    let out = Command::new(crate::harness::binary()).args(args).output().expect("run portti");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Everything a test reads back after a copy: one user, its group, its namespace.
+async fn snapshot(api: &crate::harness::Api, user: &str) -> serde_json::Value {
+    let mut u = api.get(&format!("{V1}/user/{user}")).await.expect(200).body;
+    let mut g = api.get(&format!("{V1}/group/{}", u["memberOf"][0].as_str().unwrap())).await.expect(200).body;
+    let mut n = api.get(&format!("{V1}/namespace/{}", u["nsCode"].as_str().unwrap())).await.expect(200).body;
+    for v in [&mut u, &mut g, &mut n] {
+        v["meta"].as_object_mut().unwrap().remove("location");
+    }
+    json!({"user": u, "group": g, "namespace": n})
+}
+
+#[tokio::test]
+async fn migrate_store_copies_sqlite_to_postgres_and_back() {
+    if !on_postgres() {
+        eprintln!("skipped: runs in the PostgreSQL pass");
+        return;
+    }
+    let (lite, pg, lite2) = (TempDir::new(), TempDir::new(), TempDir::new());
+    let lite_url = format!("sqlite://{}", lite.0.join("portti.db").display());
+    let lite2_url = format!("sqlite://{}", lite2.0.join("portti.db").display());
+    let pg_url = crate::harness::store_url(&pg.0);
+
+    let server = Server::start_with(Start { database_url: Some(lite_url.clone()), ..Start::new(&lite.0) });
+    let api = server.admin();
+    api.post(&format!("{V1}/namespace"), json!({"code": "copy", "usernamePolicy": "EIGHT_NUMBERS"}))
+        .await
+        .expect(201);
+    let mut first = String::new();
+    for i in 0..25 {
+        let body = json!({"nsCode": "copy", "memberOf": ["team"], "emails": [format!("u{i}@example.com")], "password": "Secret-1234567"});
+        let u = api.post(&format!("{V1}/user"), body).await.expect(201).body;
+        if i == 0 {
+            first = u["id"].as_str().unwrap().to_string();
+        }
+    }
+    let before = snapshot(&api, &first).await;
+    assert!(server.terminate().success());
+
+    let (ok, err) = portti(&["migrate-store", "--from", &lite_url, "--to", &pg_url]);
+    assert!(ok, "{err}");
+    assert!(err.contains("copied and verified") && err.contains("users 25"), "{err}");
+    let (ok, err) = portti(&["migrate-store", "--from", &lite_url, "--to", &pg_url]);
+    assert!(!ok && err.contains("not empty"), "a non-empty target was accepted: {err}");
+
+    // The copied client secret works under the copied key: no bootstrap needed.
+    let on_pg = Server::start_with(Start { bootstrap: false, ..Start::new(&pg.0) });
+    assert_eq!(snapshot(&on_pg.admin(), &first).await, before);
+    let listed =
+        on_pg.admin().get(&format!("{V1}/user?filter=nsCode%20eq%20%22copy%22&count=0")).await.expect(200);
+    assert_eq!(listed.body["totalResults"], 25);
+    drop(on_pg);
+
+    let (ok, err) = portti(&["migrate-store", "--from", &pg_url, "--to", &lite2_url]);
+    assert!(ok, "{err}");
+    let back =
+        Server::start_with(Start { bootstrap: false, database_url: Some(lite2_url), ..Start::new(&lite2.0) });
+    assert_eq!(snapshot(&back.admin(), &first).await, before);
+}

@@ -61,6 +61,10 @@ pub enum Resource {
     Namespace,
     /// Groups.
     Group,
+    /// Custom roles.
+    CustomRole,
+    /// Strong-identification history entries.
+    StrongIdentification,
 }
 
 impl Resource {
@@ -70,7 +74,19 @@ impl Resource {
             Resource::User => USER,
             Resource::Namespace => NAMESPACE,
             Resource::Group => GROUP,
+            Resource::CustomRole => CUSTOM_ROLE,
+            Resource::StrongIdentification => STRONG_ID,
         }
+    }
+
+    /// The key of a user's custom field named in a filter (`customFields.shoeSize` → `shoeSize`).
+    /// Keys are limited to `A-Z a-z 0-9 _ - $` so they can be spelled in JSON paths.
+    pub fn custom_field(self, name: &str) -> Option<&str> {
+        let key = name.strip_prefix("customFields.")?;
+        let ok = self == Resource::User
+            && !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-$".contains(&b));
+        ok.then_some(key)
     }
 
     /// The attribute with this dotted name (names are case-sensitive).
@@ -209,13 +225,40 @@ static GROUP: &[Attr] = attrs! {
     "meta.lastModified": Instant scalar "meta" | "lastModified";
 };
 
+static CUSTOM_ROLE: &[Attr] = attrs! {
+    "id": Text scalar "id";
+    "name": Text scalar "name";
+    "nsCode": Text scalar "nsCode";
+    "permissions": Text list "permissions";
+    "memberOf": Text list "memberOf";
+    "meta.created": Instant scalar "meta" | "created";
+    "meta.lastModified": Instant scalar "meta" | "lastModified";
+};
+
+static STRONG_ID: &[Attr] = attrs! {
+    "id": Text scalar "id";
+    "method": Text scalar "method";
+    "identifier": Text scalar "identifier";
+    "remarks": Text scalar "remarks";
+    "personalId": Text scalar "personalId";
+    "otherExplanation": Text scalar "otherExplanation";
+    "time": Instant scalar "time";
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_are_unique_and_paths_match_names() {
-        for res in [Resource::User, Resource::Namespace, Resource::Group] {
+        let all = [
+            Resource::User,
+            Resource::Namespace,
+            Resource::Group,
+            Resource::CustomRole,
+            Resource::StrongIdentification,
+        ];
+        for res in all {
             let attrs = res.attrs();
             for (i, a) in attrs.iter().enumerate() {
                 assert!(attrs[i + 1..].iter().all(|b| b.name != a.name), "{}", a.name);
@@ -223,10 +266,15 @@ mod tests {
                     assert_eq!(path.join("."), a.name);
                 }
             }
+        }
+        for res in [Resource::User, Resource::Namespace, Resource::Group, Resource::CustomRole] {
             for m in META {
                 assert_eq!(res.attr(m.name), Some(&m));
             }
         }
+        assert_eq!(Resource::User.custom_field("customFields.shoe_size"), Some("shoe_size"));
+        assert_eq!(Resource::User.custom_field("customFields.a'b"), None);
+        assert_eq!(Resource::Group.custom_field("customFields.a"), None);
     }
 
     #[test]

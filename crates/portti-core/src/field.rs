@@ -45,6 +45,13 @@ impl<T> Field<T> {
         }
     }
 
+    /// Apply to a stored optional that a `null` must not clear: only a value replaces it.
+    pub fn apply_required_opt(self, slot: &mut Option<T>) {
+        if let Field::Value(v) = self {
+            *slot = Some(v);
+        }
+    }
+
     /// Apply to a mandatory stored value: only a value replaces it.
     pub fn apply_required(self, slot: &mut T) {
         if let Field::Value(v) = self {

@@ -8,7 +8,9 @@ pub mod filter;
 pub mod id;
 pub mod model;
 pub mod page;
+pub mod password;
 pub mod permission;
+pub mod role;
 pub mod time;
 pub mod username;
 

@@ -48,15 +48,32 @@ permissions! {
     NAMESPACE_CREATE => "Create namespaces.", [NAMESPACE_VIEW];
     NAMESPACE_MODIFY => "Change namespaces and their policies.", [NAMESPACE_VIEW];
     NAMESPACE_DELETE => "Delete empty namespaces.", [NAMESPACE_VIEW];
-    ACCOUNT_VIEW => "Read user accounts.", [];
+    ACCOUNT_VIEW => "Read user accounts, their custom fields, enterprise, legal and student data.", [];
     ACCOUNT_VIEW_PERSONAL_ID => "See personal identity codes uncensored.", [ACCOUNT_VIEW];
     ACCOUNT_CREATE => "Create user accounts.", [ACCOUNT_VIEW];
-    ACCOUNT_MODIFY => "Change user accounts.", [ACCOUNT_VIEW];
+    ACCOUNT_MODIFY => "Change user accounts and their custom fields, enterprise, legal and student data.", [ACCOUNT_VIEW];
     ACCOUNT_DELETE => "Delete user accounts.", [ACCOUNT_VIEW];
+    ACCOUNT_PASSWORD_CHANGE => "Set users' passwords.", [ACCOUNT_VIEW];
+    ACCOUNT_STRONG_IDENTIFY => "Report strong identifications of users.", [ACCOUNT_VIEW];
+    ACCOUNT_MIGRATE_NAMESPACE => "Move users to another namespace.", [ACCOUNT_VIEW, ACCOUNT_CREATE, ACCOUNT_DELETE];
     GROUP_VIEW => "Read groups.", [];
     GROUP_CREATE => "Create groups.", [GROUP_VIEW];
     GROUP_MODIFY => "Change groups and their nesting.", [GROUP_VIEW];
     GROUP_DELETE => "Delete groups.", [GROUP_VIEW];
+    ACCESS_RIGHT_VIEW => "Read roles and users' permissions.", [];
+    ACCESS_RIGHT_MODIFY => "Manage custom roles and grant users permissions and roles.", [ACCESS_RIGHT_VIEW];
+}
+
+impl Permission {
+    /// The display group of the permission (the part of its id before the first `_`).
+    pub fn group_id(self) -> &'static str {
+        let id = self.as_str();
+        match id.find('_') {
+            Some(i) if id.starts_with("ACCESS_RIGHT") => &id[..i + 6],
+            Some(i) => &id[..i],
+            None => id,
+        }
+    }
 }
 
 impl fmt::Display for Permission {

@@ -54,6 +54,7 @@ pub struct Docs {
         (name = "users", description = "Users of the namespaces"),
         (name = "namespaces", description = "Namespaces (tenants) and their policies"),
         (name = "groups", description = "Groups and their nesting"),
+        (name = "access rights", description = "Permissions, built-in and custom roles, and what each user holds"),
         (name = "operations", description = "Health, metrics and this documentation (no authentication)")
     ),
     modifiers(&BasicAuth)

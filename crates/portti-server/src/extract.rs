@@ -89,3 +89,21 @@ where
             .map_err(|e| Error::bad(format!("invalid path: {}", e.body_text())).into())
     }
 }
+
+/// Two path parameters, percent-decoded.
+pub struct PathIds<D>(pub String, pub String, PhantomData<fn() -> D>);
+
+impl<S, D> FromRequestParts<S> for PathIds<D>
+where
+    S: Send + Sync,
+    D: Dialect,
+{
+    type Rejection = ApiError<D>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathIds(p.0 .0, p.0 .1, PhantomData))
+            .map_err(|e| Error::bad(format!("invalid path: {}", e.body_text())).into())
+    }
+}

@@ -1,14 +1,21 @@
 //! Portti's operations, written once against the [`Store`] trait: every rule of the
 //! directory and every authorisation decision lives here, none in the dialects.
 
+mod access;
 mod caller;
 mod clients;
+mod facets;
 mod groups;
+mod migration;
 mod namespaces;
 mod password;
+mod passwords;
+mod present;
 mod secrets;
+mod strongid;
 mod users;
 
+pub use access::{Grants, RoleChanges};
 pub use caller::Caller;
 pub use clients::NewClient;
 pub use password::HashCost;

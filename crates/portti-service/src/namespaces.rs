@@ -51,7 +51,7 @@ impl Directory {
         check_code(&code)?;
         let now = time::format_ms(time::now_ms());
         let mut ns = Namespace { id: id::new_id(), code, ..Default::default() };
-        changes.apply(&mut ns);
+        changes.apply(&mut ns)?;
         ns.valid_from.get_or_insert_with(|| now.clone());
         ns.meta = Meta { created: Some(now.clone()), last_modified: Some(now), location: None };
         check_namespace(&ns)?;
@@ -87,7 +87,7 @@ impl Directory {
                 return Err(Error::bad(format!("the code of namespace {} cannot be changed", ns.code)));
             }
         }
-        changes.apply(&mut ns);
+        changes.apply(&mut ns)?;
         check_namespace(&ns)?;
         ns.meta.last_modified = Some(time::format_ms(time::now_ms()));
         tx.update_namespace(&ns).await?;

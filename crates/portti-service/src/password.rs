@@ -1,6 +1,6 @@
 //! Password hashing with argon2id (PHC strings), off the async threads.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use portti_core::{Error, Result};
 
@@ -51,6 +51,24 @@ impl Hasher {
     }
 }
 
+impl Hasher {
+    /// Whether `password` matches any of the PHC strings, checked on a blocking thread.
+    pub async fn matches_any(&self, password: String, hashes: Vec<String>) -> Result<bool> {
+        if hashes.is_empty() {
+            return Ok(false);
+        }
+        tokio::task::spawn_blocking(move || {
+            hashes.iter().any(|h| {
+                PasswordHash::new(h).is_ok_and(|parsed| {
+                    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+                })
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("password check failed: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +80,7 @@ mod tests {
         let b = h.hash("pw".into()).await.unwrap();
         assert!(a.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_ne!(a, b);
+        assert!(h.matches_any("pw".into(), vec!["junk".into(), b]).await.unwrap());
+        assert!(!h.matches_any("other".into(), vec![a]).await.unwrap());
     }
 }

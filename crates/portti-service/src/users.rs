@@ -2,9 +2,9 @@
 
 use crate::groups::resolve_or_create;
 use crate::namespaces::by_code;
-use crate::{in_write, query, Caller, Directory, ListRequest};
+use crate::{present, query, Caller, Directory, ListRequest};
 use portti_core::field::Field;
-use portti_core::model::{Meta, Namespace, User, UserChanges};
+use portti_core::model::{Meta, Namespace, User, UserChanges, UserFacets};
 use portti_core::page::Page;
 use portti_core::permission::Permission;
 use portti_core::username::UsernameSource;
@@ -16,47 +16,60 @@ const USERNAME_ATTEMPTS: u32 = 20;
 
 impl Directory {
     /// Create a user: the namespace defaults to the caller's, the username to the
-    /// namespace's policy, and `memberOf` names become groups when missing.
+    /// namespace's policy, and `memberOf` names become groups when missing. A password is
+    /// checked against the namespace's policy.
     pub async fn create_user(&self, caller: &Caller, mut changes: UserChanges) -> Result<User> {
         caller.require(Permission::ACCOUNT_CREATE)?;
         let code = caller.namespace_or_default(std::mem::take(&mut changes.ns_code).value());
-        let username = std::mem::take(&mut changes.username).value();
+        let username = std::mem::take(&mut changes.username).value().map(|u| u.trim().to_string());
+        let username = username.filter(|u| !u.is_empty());
         let groups = std::mem::take(&mut changes.member_of).value().unwrap_or_default();
-        let password_hash = match std::mem::take(&mut changes.password) {
-            Field::Value(p) if !p.is_empty() => Some(self.hasher.hash(p).await?),
-            _ => None,
-        };
+        let password = std::mem::take(&mut changes.password).value().filter(|p| !p.is_empty());
         let now = time::format_ms(time::now_ms());
         let mut user = User { id: id::new_id(), ..Default::default() };
         changes.apply(&mut user, &now)?;
         user.user_account_type.get_or_insert_with(|| "PERSON".into());
         user.meta = Meta { created: Some(now.clone()), last_modified: Some(now.clone()), location: None };
 
+        let ns = by_code(caller, self.read().await?.as_mut(), &code).await?;
+        check_limits(&ns, &user)?;
+        user.username = username.clone().unwrap_or_default();
+        let hash = match &password {
+            Some(p) => Some(self.hash_new_password(&ns, &user, p).await?),
+            None => None,
+        };
+
         let mut tx = self.write().await?;
         let ns = by_code(caller, tx.as_mut(), &code).await?;
         user.ns_code = ns.code.clone();
-        check_limits(&ns, &user)?;
-        user.username = match username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+        user.username = match username {
             Some(given) => claim_username(tx.as_mut(), &ns, given).await?,
             None => generate_username(tx.as_mut(), &ns, &user).await?,
         };
+        if let Some(p) = &password {
+            crate::passwords::check_username_rule(&ns, &user, p)?;
+        }
         user.member_of = resolve_or_create(tx.as_mut(), &ns.code, groups, &now).await?;
-        tx.insert_user(&user, password_hash.as_deref()).await?;
+        tx.insert_user(&user, hash.as_deref()).await?;
+        if hash.is_some() {
+            let facets = UserFacets { password_changed: Some(now), ..Default::default() };
+            tx.put_facets(&user.id, &facets).await?;
+        }
         tx.commit().await?;
-        Ok(user)
+        Ok(present::user(caller, user))
     }
 
     /// A user by id.
     pub async fn user(&self, caller: &Caller, id: &str) -> Result<User> {
         caller.require(Permission::ACCOUNT_VIEW)?;
-        reachable(caller, self.read().await?.as_mut(), id).await
+        Ok(present::user(caller, reachable(caller, self.read().await?.as_mut(), id).await?))
     }
 
     /// A page of the users the caller may see.
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>> {
         caller.require(Permission::ACCOUNT_VIEW)?;
         let q = query(caller, req)?;
-        self.read().await?.find_users(&q).await
+        Ok(self.read().await?.find_users(&q).await?.map(|u| present::user(caller, u)))
     }
 
     /// Apply a full-object update: absent keys keep their value, `null` clears optional
@@ -96,17 +109,32 @@ impl Directory {
         user.meta.last_modified = Some(now);
         tx.update_user(&user).await?;
         tx.commit().await?;
-        Ok(user)
+        Ok(present::user(caller, user))
     }
 
-    /// Delete a user.
+    /// Delete a user as its namespace's `deleteMode` says: `HARD_DELETE` removes it;
+    /// `SOFT_DELETE` locks it and keeps it (hidden when `hideOnSoftDelete`), so its username stays taken.
     pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<()> {
         caller.require(Permission::ACCOUNT_DELETE)?;
-        in_write!(self, |tx| {
-            reachable(caller, tx.as_mut(), id).await?;
-            tx.delete_user(id).await?
-        });
-        Ok(())
+        let mut tx = self.write().await?;
+        let mut user = reachable(caller, tx.as_mut(), id).await?;
+        let ns = by_code(caller, tx.as_mut(), &user.ns_code.clone()).await?;
+        let policy = &ns.default_group_policy;
+        if policy.delete_mode.as_deref() == Some("SOFT_DELETE") {
+            let now = time::format_ms(time::now_ms());
+            user.locked = true;
+            user.meta.last_modified = Some(now.clone());
+            tx.update_user(&user).await?;
+            let mut facets = tx.facets(id).await?;
+            facets.deleted = Some(now);
+            tx.put_facets(id, &facets).await?;
+            if policy.hide_on_soft_delete == Some(true) {
+                tx.hide_user(id).await?;
+            }
+        } else {
+            tx.delete_user(id).await?;
+        }
+        tx.commit().await
     }
 }
 
@@ -118,7 +146,7 @@ pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Res
     }
 }
 
-fn check_limits(ns: &Namespace, user: &User) -> Result<()> {
+pub(crate) fn check_limits(ns: &Namespace, user: &User) -> Result<()> {
     let max = ns.comm_method_max_qty as usize;
     if user.emails.len() > max || user.mobiles.len() > max {
         return Err(Error::bad(format!(
@@ -130,7 +158,7 @@ fn check_limits(ns: &Namespace, user: &User) -> Result<()> {
 }
 
 /// A client-given username, if well-formed and free in the namespace.
-async fn claim_username(tx: &mut dyn Tx, ns: &Namespace, name: String) -> Result<String> {
+pub(crate) async fn claim_username(tx: &mut dyn Tx, ns: &Namespace, name: String) -> Result<String> {
     if name.chars().count() > 255 || name.chars().any(|c| c.is_control()) {
         return Err(Error::bad("a username is 1-255 printable characters"));
     }
@@ -141,7 +169,7 @@ async fn claim_username(tx: &mut dyn Tx, ns: &Namespace, name: String) -> Result
 }
 
 /// A fresh username from the namespace's policy.
-async fn generate_username(tx: &mut dyn Tx, ns: &Namespace, user: &User) -> Result<String> {
+pub(crate) async fn generate_username(tx: &mut dyn Tx, ns: &Namespace, user: &User) -> Result<String> {
     let source = UsernameSource { email: user.primary_email(), name: &user.name };
     for attempt in 0..USERNAME_ATTEMPTS {
         let candidate = ns.username_policy.generate(&source, attempt, &mut rand::thread_rng())?;

@@ -14,6 +14,9 @@ pub const TABLES: &[&str] = &[
     "user_mobiles",
     "memberships",
     "clients",
+    "custom_roles",
+    "role_groups",
+    "strong_id_history",
 ];
 
 /// Rows copied per batch.

@@ -9,7 +9,9 @@ mod sqlite;
 
 use async_trait::async_trait;
 use portti_core::filter::Filter;
-use portti_core::model::{Group, ManagementClient, Namespace, User};
+use portti_core::model::{
+    CustomRole, Group, ManagementClient, Namespace, StrongIdentification, User, UserFacets,
+};
 use portti_core::page::{Page, PageRequest};
 use portti_core::Result;
 use std::sync::Arc;
@@ -124,6 +126,39 @@ pub trait Tx: Send {
     async fn find_users(&mut self, query: &Query) -> Result<Page<User>>;
     /// Whether the username (case-insensitively) is taken in the namespace.
     async fn username_taken(&mut self, ns_code: &str, username: &str) -> Result<bool>;
+
+    /// What is kept beside a user's profile.
+    async fn facets(&mut self, user_id: &str) -> Result<UserFacets>;
+    /// Replace what is kept beside a user's profile.
+    async fn put_facets(&mut self, user_id: &str, facets: &UserFacets) -> Result<()>;
+    /// The user's password hash (PHC string), if it has a password.
+    async fn password_hash(&mut self, user_id: &str) -> Result<Option<String>>;
+    /// Set or clear the user's password hash.
+    async fn set_password_hash(&mut self, user_id: &str, hash: Option<&str>) -> Result<()>;
+    /// Hide a (soft-deleted) user from reads and lists; its username stays taken.
+    async fn hide_user(&mut self, id: &str) -> Result<()>;
+    /// Give a user's strong-identification history to another user id.
+    async fn move_history(&mut self, from: &str, to: &str) -> Result<()>;
+
+    /// Add a custom role (409 on a duplicate name in the namespace).
+    async fn insert_role(&mut self, role: &CustomRole) -> Result<()>;
+    /// Replace a custom role.
+    async fn update_role(&mut self, role: &CustomRole) -> Result<()>;
+    /// Remove a custom role.
+    async fn delete_role(&mut self, id: &str) -> Result<()>;
+    /// A custom role by id.
+    async fn role(&mut self, id: &str) -> Result<Option<CustomRole>>;
+    /// A page of custom roles.
+    async fn find_roles(&mut self, query: &Query) -> Result<Page<CustomRole>>;
+    /// The custom roles given to members of any of these groups.
+    async fn roles_of_groups(&mut self, group_ids: &[String]) -> Result<Vec<CustomRole>>;
+
+    /// Append a strong-identification history entry (its `id` and `time` set).
+    async fn insert_strong_id(&mut self, user_id: &str, entry: &StrongIdentification) -> Result<()>;
+    /// A page of a user's strong-identification history.
+    async fn find_strong_ids(&mut self, user_id: &str, query: &Query) -> Result<Page<StrongIdentification>>;
+    /// One history entry of a user.
+    async fn strong_id(&mut self, user_id: &str, entry_id: &str) -> Result<Option<StrongIdentification>>;
 
     /// Add a management client with its secret's keyed hash.
     async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()>;

@@ -22,7 +22,7 @@ pub fn doc<T: Serialize>(value: &T, columns: &[&str]) -> Result<String> {
     serde_json::to_string(&v).map_err(internal)
 }
 
-fn parse_doc<T: DeserializeOwned>(doc: &str) -> Result<T> {
+pub fn parse_doc<T: DeserializeOwned>(doc: &str) -> Result<T> {
     serde_json::from_str(doc).map_err(|e| Error::Internal(format!("stored document is unreadable: {e}")))
 }
 
@@ -59,6 +59,11 @@ pub fn group_doc(group: &Group) -> Result<String> {
 /// The stored document of a namespace.
 pub fn namespace_doc(ns: &Namespace) -> Result<String> {
     doc(ns, NAMESPACE_COLUMNS)
+}
+
+/// The stored document of a custom role.
+pub fn role_doc(role: &portti_core::model::CustomRole) -> Result<String> {
+    doc(role, &["id", "name", "nsCode", "memberOf", "meta"])
 }
 
 /// The stored document of a client (everything but the secret hash).

@@ -1,11 +1,16 @@
 //! The directory's resources as the service keeps them and the Management API shows them.
 
 mod client;
+mod facets;
 mod group;
 mod namespace;
 mod user;
 
 pub use client::ManagementClient;
+pub use facets::{
+    CustomRole, Enterprise, EnterpriseContactInfo, LegalDomicile, LegalInfo, ListChange,
+    NamespaceMigrationOptions, PasswordUpdateResult, StudentInfo, StudentState, UserFacets, STUDENT_STATES,
+};
 pub use group::{Group, GroupChanges};
 pub use namespace::{
     DefaultGroupPolicy, LoginIpRule, Namespace, NamespaceChanges, ResetPasswordOptions, SmsSettings,

@@ -158,8 +158,9 @@ policy! {
     time_zone: String = None,
     /// Minimum password length.
     min_pw_length: i64 = Some(8),
-    /// Character classes a password needs (lower, upper, digit, special).
-    min_char_classes: i64 = Some(2),
+    /// Character classes a password needs (lower, upper, digit, special). The default asks for
+    /// none beyond one (NIST SP 800-63B): every password the SDK generates must pass.
+    min_char_classes: i64 = Some(1),
     /// Maximum password age in days (0: no limit).
     pw_max_age: i64 = Some(0),
     /// Previous passwords remembered.
@@ -170,8 +171,9 @@ policy! {
     incorrect_login_time_win: i64 = Some(15),
     /// Lockout duration, in minutes.
     incorrect_login_lockout_time: i64 = Some(15),
-    /// Longest alphabetic, numeric or keyboard sequence allowed.
-    max_pw_sequence_length: i64 = Some(5),
+    /// Longest alphabetic, numeric or keyboard sequence allowed (8 by default, so random
+    /// passwords practically never trip it).
+    max_pw_sequence_length: i64 = Some(8),
     /// Longest run of one repeated character allowed.
     max_consecutive_identical_chars: i64 = Some(2),
     /// Where data is kept.
@@ -230,11 +232,16 @@ pub struct NamespaceChanges {
     pub valid_to: Field<String>,
     /// SMS settings (replaces the stored ones).
     pub sms_settings: Field<SmsSettings>,
+    /// Policy keys to change (the others keep their values). The SDK never sends it.
+    pub default_group_policy: Field<serde_json::Value>,
 }
 
 impl NamespaceChanges {
     /// Apply every writable field to `ns` (mandatory fields keep their value on `null`).
-    pub fn apply(self, ns: &mut Namespace) {
+    pub fn apply(self, ns: &mut Namespace) -> crate::Result<()> {
+        if let Field::Value(patch) = self.default_group_policy {
+            ns.default_group_policy = merge_policy(&ns.default_group_policy, patch)?;
+        }
         self.name.apply_required_opt(&mut ns.name);
         self.short_name.apply_to(&mut ns.short_name);
         self.username_policy.apply_required(&mut ns.username_policy);
@@ -243,14 +250,60 @@ impl NamespaceChanges {
         self.valid_from.apply_required_opt(&mut ns.valid_from);
         self.valid_to.apply_to(&mut ns.valid_to);
         self.sms_settings.apply_or_default(&mut ns.sms_settings);
+        Ok(())
     }
 }
 
-impl<T> Field<T> {
-    /// Apply to a stored optional that a `null` must not clear.
-    fn apply_required_opt(self, slot: &mut Option<T>) {
-        if let Field::Value(v) = self {
-            *slot = Some(v);
+/// The policy with the keys of `patch` replaced; a wrong type or value is a 400.
+fn merge_policy(policy: &DefaultGroupPolicy, patch: serde_json::Value) -> crate::Result<DefaultGroupPolicy> {
+    let serde_json::Value::Object(patch) = patch else {
+        return Err(crate::Error::bad("defaultGroupPolicy must be an object"));
+    };
+    let mut merged = serde_json::to_value(policy).map_err(|e| crate::Error::Internal(e.to_string()))?;
+    if let Some(map) = merged.as_object_mut() {
+        map.extend(patch.into_iter().filter(|(_, v)| !v.is_null()));
+    }
+    let merged: DefaultGroupPolicy = serde_json::from_value(merged)
+        .map_err(|e| crate::Error::bad(format!("invalid defaultGroupPolicy: {e}")))?;
+    const CHOICES: [(&str, &[&str]); 3] = [
+        ("deleteMode", &["HARD_DELETE", "SOFT_DELETE"]),
+        ("emailLoginAllowed", &["ALLOWED", "DISALLOWED"]),
+        ("mobileLoginAllowed", &["ALLOWED", "DISALLOWED"]),
+    ];
+    check_ranges(&merged)?;
+    let values = [&merged.delete_mode, &merged.email_login_allowed, &merged.mobile_login_allowed];
+    for ((name, allowed), value) in CHOICES.iter().zip(values) {
+        if value.as_deref().is_some_and(|v| !allowed.contains(&v)) {
+            return Err(crate::Error::bad(format!("{name} must be one of {}", allowed.join(", "))));
         }
     }
+    Ok(merged)
+}
+
+/// Counts and lengths of a policy are within sense.
+fn check_ranges(p: &DefaultGroupPolicy) -> crate::Result<()> {
+    let limits: [(&str, Option<i64>, i64); 12] = [
+        ("minPwLength", p.min_pw_length, crate::password::MAX_LENGTH as i64),
+        ("minCharClasses", p.min_char_classes, 4),
+        ("pwMaxAge", p.pw_max_age, 36_500),
+        ("pwHistorySaved", p.pw_history_saved, 100),
+        ("incorrectLoginAttemptsThresh", p.incorrect_login_attempts_thresh, 1_000),
+        ("incorrectLoginTimeWin", p.incorrect_login_time_win, 525_600),
+        ("incorrectLoginLockoutTime", p.incorrect_login_lockout_time, 525_600),
+        ("maxPwSequenceLength", p.max_pw_sequence_length, crate::password::MAX_LENGTH as i64),
+        (
+            "maxConsecutiveIdenticalChars",
+            p.max_consecutive_identical_chars,
+            crate::password::MAX_LENGTH as i64,
+        ),
+        ("emailVerifyLinkExpireDays", p.email_verify_link_expire_days, 3_650),
+        ("mobileVerificationAttemptsPerDay", p.mobile_verification_attempts_per_day, 1_000),
+        ("inactivityTime", p.inactivity_time, i64::MAX),
+    ];
+    for (name, value, max) in limits {
+        if value.is_some_and(|v| !(0..=max).contains(&v)) {
+            return Err(crate::Error::bad(format!("{name} must be between 0 and {max}")));
+        }
+    }
+    Ok(())
 }

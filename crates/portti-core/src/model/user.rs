@@ -260,10 +260,13 @@ pub struct Consents {
     pub profiling: bool,
 }
 
-/// The last strong identification of a user.
+/// A strong identification: the user's summary, or one history entry (which has an `id`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct StrongIdentification {
+    /// History entry id (entries only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// `IN_PERSON`, `SUOMI_FI`, `SUOMI_FI_VALTUUDET`, `USER_API`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,

@@ -1,5 +1,7 @@
 //! The Management API v1 dialect (`/api/rest/v1`), as the `trivoreid` Python SDK speaks it.
 
+mod access;
+mod account;
 mod groups;
 mod namespaces;
 mod users;
@@ -154,7 +156,12 @@ fn location(state: &AppState, kind: &str, id: &str) -> String {
 
 /// Every route of the dialect, documented.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(users::routes()).merge(namespaces::routes()).merge(groups::routes())
+    OpenApiRouter::new()
+        .merge(users::routes())
+        .merge(namespaces::routes())
+        .merge(groups::routes())
+        .merge(account::routes())
+        .merge(access::routes())
 }
 
 /// `201 Created` with a JSON body.

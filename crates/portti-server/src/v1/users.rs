@@ -16,7 +16,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     ))
 }
 
-fn shown(state: &AppState, mut user: User) -> User {
+pub(super) fn shown(state: &AppState, mut user: User) -> User {
     user.meta.location = Some(location(state, "user", &user.id));
     user
 }

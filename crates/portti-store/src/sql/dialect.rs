@@ -37,6 +37,9 @@ pub trait SqlDialect: Sync {
     fn doc_param(&self, n: usize) -> String;
     /// A JSON array (text) of `column` over `from` (a `table alias WHERE …`), ordered by `order`.
     fn id_array(&self, column: &str, from: &str, order: &str) -> String;
+    /// The value of `customFields.<key>` in `doc` as text (`38`, `true`, `abc`); `key` is
+    /// limited to `A-Z a-z 0-9 _ - $` by the caller.
+    fn custom_field_text(&self, doc: &str, key: &str) -> String;
 }
 
 /// SQLite with its JSON1 functions.
@@ -96,6 +99,13 @@ impl SqlDialect for Sqlite {
         let bare = column.rsplit('.').next().unwrap_or(column);
         format!("(SELECT json_group_array({bare}) FROM (SELECT {column} FROM {from} ORDER BY {order}))")
     }
+    fn custom_field_text(&self, doc: &str, key: &str) -> String {
+        let path = format!("'$.customFields.\"{key}\"'");
+        format!(
+            "(CASE json_type({doc}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+             ELSE CAST(json_extract({doc}, {path}) AS TEXT) END)"
+        )
+    }
 }
 
 /// PostgreSQL with `jsonb`; substring tests use `LIKE` so trigram indexes apply.
@@ -152,5 +162,8 @@ impl SqlDialect for Postgres {
     }
     fn id_array(&self, column: &str, from: &str, order: &str) -> String {
         format!("(SELECT coalesce(json_agg({column} ORDER BY {order}), '[]')::text FROM {from})")
+    }
+    fn custom_field_text(&self, doc: &str, key: &str) -> String {
+        format!("({doc} -> 'customFields' ->> '{key}')")
     }
 }

@@ -51,6 +51,10 @@ pub struct Columns {
     pub sources: &'static [(&'static str, Source)],
     /// The creation-time column (epoch ms) and id column: the default, stable order.
     pub order: &'static str,
+    /// The JSON column holding `customFields`, for resources that have them.
+    pub custom_doc: Option<&'static str>,
+    /// A condition every row of a list must meet (e.g. not hidden).
+    pub always: &'static str,
 }
 
 impl Columns {
@@ -108,17 +112,49 @@ impl Compiler<'_> {
             Filter::And(a, b) => format!("({} AND {})", self.node(a, base)?, self.node(b, base)?),
             Filter::Or(a, b) => format!("({} OR {})", self.node(a, base)?, self.node(b, base)?),
             Filter::Not(a) => format!("(NOT {})", self.node(a, base)?),
-            Filter::Present(path) => self.present(self.cols.resource.require(&path.dotted())?)?,
-            Filter::Compare { path, op, value } => {
-                let attr = self.cols.resource.require(&path.dotted())?;
-                self.compare(attr, *op, value, base)?
-            }
+            Filter::Present(path) => match self.custom_field(&path.dotted()) {
+                Some(e) => format!("{e} IS NOT NULL"),
+                None => self.present(self.cols.resource.require(&path.dotted())?)?,
+            },
+            Filter::Compare { path, op, value } => match self.custom_field(&path.dotted()) {
+                Some(e) => self.compare_custom(&e, *op, value, base)?,
+                None => {
+                    let attr = self.cols.resource.require(&path.dotted())?;
+                    self.compare(attr, *op, value, base)?
+                }
+            },
             Filter::ValuePath { path, .. } => {
                 return Err(Error::bad(format!(
                     "complex attribute filters like '{path}[...]' are not supported here"
                 )))
             }
         })
+    }
+
+    /// The text of a custom field a filter names (`customFields.<key>`), if it names one.
+    fn custom_field(&self, name: &str) -> Option<String> {
+        let key = self.cols.resource.custom_field(name)?;
+        Some(self.d.custom_field_text(self.cols.custom_doc?, key))
+    }
+
+    /// A comparison on a custom field: its value as text.
+    fn compare_custom(&mut self, expr: &str, op: CompareOp, value: &Value, base: usize) -> Result<String> {
+        let s = match value {
+            Value::Null => {
+                return match op {
+                    CompareOp::Eq => Ok(format!("{expr} IS NULL")),
+                    CompareOp::Ne => Ok(format!("{expr} IS NOT NULL")),
+                    _ => {
+                        Err(Error::bad(format!("'{}' cannot compare a custom field with null", op.as_str())))
+                    }
+                }
+            }
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Dec(f) => f.to_string(),
+            Value::Bool(b) => b.to_string(),
+        };
+        Ok(self.test(expr, AttrType::Text, op, Operand::Text(s), base))
     }
 
     fn bind(&mut self, b: Bind, base: usize) -> String {
@@ -295,6 +331,8 @@ mod tests {
             ("meta.created", Source::Column("u.created_ms")),
         ],
         order: "u.created_ms, u.id",
+        custom_doc: Some("u.facets"),
+        always: "u.hidden = 0",
     };
 
     fn sql(f: &str) -> Result<Where> {
@@ -346,6 +384,14 @@ mod tests {
         assert!(sql(r#"name.x eq "a""#).is_err());
         assert!(compile_order(Some(&Sort { by: "username; DROP".into(), ascending: true }), &USERS, &Sqlite)
             .is_err());
+    }
+
+    #[test]
+    fn custom_fields_are_text_at_a_quoted_path() {
+        let w = sql(r#"customFields.shoeSize eq 38"#).unwrap();
+        assert!(w.sql.contains(r#"'$.customFields."shoeSize"'"#), "{}", w.sql);
+        assert_eq!(w.binds, vec![Bind::Text("38".into())]);
+        assert!(sql(r#"customFields.x pr"#).is_ok());
     }
 
     #[test]

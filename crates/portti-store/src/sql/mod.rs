@@ -13,13 +13,13 @@ use portti_core::Result;
 
 /// The full condition of a list query: the namespace scope, then the filter.
 pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn SqlDialect) -> Result<Where> {
-    let mut out = Where { sql: "1 = 1".into(), binds: Vec::new() };
+    let mut out = Where { sql: cols.always.into(), binds: Vec::new() };
     if let Scope::Namespaces(codes) = &query.scope {
         if codes.is_empty() {
             out.sql = "1 = 0".into();
         } else {
             let marks: Vec<String> = (1..=codes.len()).map(|n| d.placeholder(n)).collect();
-            out.sql = format!("{scope_column} IN ({})", marks.join(", "));
+            out.sql = format!("{} AND {scope_column} IN ({})", cols.always, marks.join(", "));
             out.binds = codes.iter().cloned().map(Bind::Text).collect();
         }
     }

@@ -6,7 +6,9 @@ use crate::rows::{self, GroupRow, UserRow};
 use crate::{Query, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
-use portti_core::model::{Group, ManagementClient, Namespace, User};
+use portti_core::model::{
+    CustomRole, Group, ManagementClient, Namespace, StrongIdentification, User, UserFacets,
+};
 use portti_core::page::Page;
 use portti_core::{Error, Result};
 
@@ -35,6 +37,8 @@ const USERS: Columns = Columns {
         ),
     ],
     order: "u.created_ms, u.id",
+    custom_doc: Some("u.facets"),
+    always: "u.hidden = 0",
 };
 
 const GROUPS: Columns = Columns {
@@ -52,6 +56,8 @@ const GROUPS: Columns = Columns {
         ),
     ],
     order: "g.created_ms, g.id",
+    custom_doc: None,
+    always: "1 = 1",
 };
 
 const NAMESPACES: Columns = Columns {
@@ -64,7 +70,61 @@ const NAMESPACES: Columns = Columns {
         ("meta.lastModified", Source::Column("n.modified_ms")),
     ],
     order: "n.created_ms, n.id",
+    custom_doc: None,
+    always: "1 = 1",
 };
+
+const ROLES: Columns = Columns {
+    resource: Resource::CustomRole,
+    doc: "r.doc",
+    sources: &[
+        ("id", Source::Column("r.id")),
+        ("name", Source::Column("r.name")),
+        ("nsCode", Source::Column("r.ns_code")),
+        ("meta.created", Source::Column("r.created_ms")),
+        ("meta.lastModified", Source::Column("r.modified_ms")),
+        (
+            "memberOf",
+            Source::Related { from: "role_groups rg WHERE rg.role_id = r.id", value: "rg.group_id" },
+        ),
+    ],
+    order: "r.created_ms, r.id",
+    custom_doc: None,
+    always: "1 = 1",
+};
+
+const HISTORY: Columns = Columns {
+    resource: Resource::StrongIdentification,
+    doc: "h.doc",
+    sources: &[("id", Source::Column("h.id")), ("time", Source::Column("h.created_ms"))],
+    order: "h.created_ms, h.id",
+    custom_doc: None,
+    always: "1 = 1",
+};
+
+fn role_select(d: &dyn SqlDialect) -> String {
+    format!(
+        "SELECT r.id, r.name, r.ns_code, {}, r.created_ms, r.modified_ms, {} FROM custom_roles r",
+        d.doc_text("r.doc"),
+        d.id_array("rg.group_id", "role_groups rg WHERE rg.role_id = r.id", "rg.position")
+    )
+}
+
+fn role_row(r: &[Cell]) -> Result<CustomRole> {
+    let mut role: CustomRole = rows::parse_doc(&r[3].text()?)?;
+    role.id = r[0].text()?;
+    role.name = r[1].text()?;
+    role.ns_code = r[2].text()?;
+    role.meta = portti_core::model::Meta::from_ms(r[4].int()?, r[5].int()?);
+    role.member_of = rows::id_list(r[6].opt_text().as_deref())?;
+    Ok(role)
+}
+
+fn history_row(r: &[Cell]) -> Result<StrongIdentification> {
+    let mut entry: StrongIdentification = rows::parse_doc(&r[1].text()?)?;
+    entry.id = Some(r[0].text()?);
+    Ok(entry)
+}
 
 /// Columns of a user, group or namespace row, in select order.
 const ROW_KINDS: &[Kind] =
@@ -469,7 +529,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn user(&mut self, id: &str) -> Result<Option<User>> {
-        let sql = format!("{} WHERE u.id = ?1", user_select(self.d()));
+        let sql = format!("{} WHERE u.id = ?1 AND u.hidden = 0", user_select(self.d()));
         self.one(&sql, &[text(id)], ROW_KINDS, user_row).await
     }
 
@@ -482,6 +542,141 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     async fn username_taken(&mut self, ns_code: &str, username: &str) -> Result<bool> {
         let sql = "SELECT count(*) FROM users WHERE ns_code = ?1 AND username_lower = ?2";
         Ok(self.count(sql, &[text(ns_code), Bind::Text(username.to_lowercase())]).await? > 0)
+    }
+
+    async fn facets(&mut self, user_id: &str) -> Result<UserFacets> {
+        let sql = format!("SELECT {} FROM users WHERE id = ?1", self.d().doc_text("facets"));
+        let found = self.one(&sql, &[text(user_id)], &[Kind::Text], |r| r[0].text()).await?;
+        match found {
+            Some(doc) => rows::parse_doc(&doc),
+            None => Err(Error::not_found("user", user_id)),
+        }
+    }
+
+    async fn put_facets(&mut self, user_id: &str, facets: &UserFacets) -> Result<()> {
+        let doc = serde_json::to_string(facets).map_err(|e| Error::Internal(e.to_string()))?;
+        let sql = format!("UPDATE users SET facets = {} WHERE id = ?1", self.d().doc_param(2));
+        self.conn.exec(&sql, &[text(user_id), Bind::Text(doc)]).await?;
+        Ok(())
+    }
+
+    async fn password_hash(&mut self, user_id: &str) -> Result<Option<String>> {
+        let sql = "SELECT password_hash FROM users WHERE id = ?1";
+        Ok(self.one(sql, &[text(user_id)], &[Kind::Text], |r| Ok(r[0].opt_text())).await?.flatten())
+    }
+
+    async fn set_password_hash(&mut self, user_id: &str, hash: Option<&str>) -> Result<()> {
+        let binds = [text(user_id), hash.map(text).unwrap_or(Bind::Null)];
+        self.conn.exec("UPDATE users SET password_hash = ?2 WHERE id = ?1", &binds).await?;
+        Ok(())
+    }
+
+    async fn hide_user(&mut self, id: &str) -> Result<()> {
+        self.conn.exec("UPDATE users SET hidden = 1 WHERE id = ?1", &[text(id)]).await?;
+        Ok(())
+    }
+
+    async fn move_history(&mut self, from: &str, to: &str) -> Result<()> {
+        self.conn
+            .exec("UPDATE strong_id_history SET user_id = ?2 WHERE user_id = ?1", &[text(from), text(to)])
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_role(&mut self, role: &CustomRole) -> Result<()> {
+        let (created, modified) = rows::meta_ms(&role.meta);
+        let sql = format!(
+            "INSERT INTO custom_roles (id, ns_code, name, doc, created_ms, modified_ms) VALUES (?1, ?2, ?3, {}, ?5, ?6)",
+            self.d().doc_param(4)
+        );
+        let binds = [
+            text(&role.id),
+            text(&role.ns_code),
+            text(&role.name),
+            Bind::Text(rows::role_doc(role)?),
+            Bind::Int(created),
+            Bind::Int(modified),
+        ];
+        self.conn.exec(&sql, &binds).await.map_err(|e| role_conflict(e, role))?;
+        self.replace_list("role_groups", "role_id", &role.id, "group_id", role.member_of.iter().cloned())
+            .await
+    }
+
+    async fn update_role(&mut self, role: &CustomRole) -> Result<()> {
+        let (_, modified) = rows::meta_ms(&role.meta);
+        let sql = format!(
+            "UPDATE custom_roles SET name = ?2, doc = {}, modified_ms = ?4 WHERE id = ?1",
+            self.d().doc_param(3)
+        );
+        let binds =
+            [text(&role.id), text(&role.name), Bind::Text(rows::role_doc(role)?), Bind::Int(modified)];
+        self.conn.exec(&sql, &binds).await.map_err(|e| role_conflict(e, role))?;
+        self.replace_list("role_groups", "role_id", &role.id, "group_id", role.member_of.iter().cloned())
+            .await
+    }
+
+    async fn delete_role(&mut self, id: &str) -> Result<()> {
+        self.conn.exec("DELETE FROM custom_roles WHERE id = ?1", &[text(id)]).await?;
+        Ok(())
+    }
+
+    async fn role(&mut self, id: &str) -> Result<Option<CustomRole>> {
+        let sql = format!("{} WHERE r.id = ?1", role_select(self.d()));
+        self.one(&sql, &[text(id)], ROW_KINDS, role_row).await
+    }
+
+    async fn find_roles(&mut self, q: &Query) -> Result<Page<CustomRole>> {
+        let select = role_select(self.d());
+        let (total, rows) = self.page(&select, "custom_roles r", &ROLES, "r.ns_code", q, ROW_KINDS).await?;
+        page(q, total, rows, role_row)
+    }
+
+    async fn roles_of_groups(&mut self, group_ids: &[String]) -> Result<Vec<CustomRole>> {
+        if group_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=group_ids.len()).map(|n| format!("?{n}")).collect();
+        let sql = format!(
+            "{} WHERE r.id IN (SELECT role_id FROM role_groups WHERE group_id IN ({})) ORDER BY r.created_ms, r.id",
+            role_select(self.d()),
+            marks.join(", ")
+        );
+        let binds: Vec<Bind> = group_ids.iter().cloned().map(Bind::Text).collect();
+        let rows = self.conn.rows(&sql, &binds, ROW_KINDS).await?;
+        rows.iter().map(|r| role_row(r)).collect()
+    }
+
+    async fn insert_strong_id(&mut self, user_id: &str, entry: &StrongIdentification) -> Result<()> {
+        let id = entry.id.clone().ok_or_else(|| Error::Internal("a history entry needs an id".into()))?;
+        let time = entry
+            .time
+            .as_deref()
+            .and_then(portti_core::time::parse_ms)
+            .unwrap_or_else(portti_core::time::now_ms);
+        let doc = rows::doc(entry, &["id"])?;
+        let sql = format!(
+            "INSERT INTO strong_id_history (id, user_id, doc, created_ms) VALUES (?1, ?2, {}, ?4)",
+            self.d().doc_param(3)
+        );
+        self.conn.exec(&sql, &[Bind::Text(id), text(user_id), Bind::Text(doc), Bind::Int(time)]).await?;
+        Ok(())
+    }
+
+    async fn find_strong_ids(&mut self, user_id: &str, q: &Query) -> Result<Page<StrongIdentification>> {
+        let select = format!("SELECT h.id, {} FROM strong_id_history h", self.d().doc_text("h.doc"));
+        let scoped = Query { scope: crate::Scope::Namespaces(vec![user_id.to_string()]), ..q.clone() };
+        let kinds = &[Kind::Text, Kind::Text];
+        let (total, rows) =
+            self.page(&select, "strong_id_history h", &HISTORY, "h.user_id", &scoped, kinds).await?;
+        page(q, total, rows, history_row)
+    }
+
+    async fn strong_id(&mut self, user_id: &str, entry_id: &str) -> Result<Option<StrongIdentification>> {
+        let sql = format!(
+            "SELECT h.id, {} FROM strong_id_history h WHERE h.id = ?1 AND h.user_id = ?2",
+            self.d().doc_text("h.doc")
+        );
+        self.one(&sql, &[text(entry_id), text(user_id)], &[Kind::Text, Kind::Text], history_row).await
     }
 
     async fn insert_client(&mut self, client: &ManagementClient, secret_hash: &str) -> Result<()> {
@@ -611,9 +806,28 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
                 ("password_hash", T, false),
                 ("created_ms", I, false),
                 ("modified_ms", I, false),
+                ("facets", T, true),
+                ("hidden", I, false),
             ],
             "id",
         ),
+        "custom_roles" => (
+            &[
+                ("id", T, false),
+                ("ns_code", T, false),
+                ("name", T, false),
+                ("doc", T, true),
+                ("created_ms", I, false),
+                ("modified_ms", I, false),
+            ],
+            "id",
+        ),
+        "role_groups" => {
+            (&[("role_id", T, false), ("group_id", T, false), ("position", I, false)], "role_id, group_id")
+        }
+        "strong_id_history" => {
+            (&[("id", T, false), ("user_id", T, false), ("doc", T, true), ("created_ms", I, false)], "id")
+        }
         "user_emails" => (
             &[("user_id", T, false), ("address_lower", T, false), ("position", I, false)],
             "user_id, position",
@@ -633,6 +847,10 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
 
 fn user_conflict(e: Error, user: &User) -> Error {
     conflict(e, || format!("username {} is already taken in namespace {}", user.username, user.ns_code))
+}
+
+fn role_conflict(e: Error, role: &CustomRole) -> Error {
+    conflict(e, || format!("a role named {} already exists in namespace {}", role.name, role.ns_code))
 }
 
 fn group_conflict(e: Error, group: &Group) -> Error {

@@ -201,7 +201,7 @@ async fn migrate_store_copies_sqlite_to_postgres_and_back() {
         .expect(201);
     let mut first = String::new();
     for i in 0..25 {
-        let body = json!({"nsCode": "copy", "memberOf": ["team"], "emails": [format!("u{i}@example.com")], "password": "Secret-1234567"});
+        let body = json!({"nsCode": "copy", "memberOf": ["team"], "emails": [format!("u{i}@example.com")], "password": "Rq7-vLm2-pX9z"});
         let u = api.post(&format!("{V1}/user"), body).await.expect(201).body;
         if i == 0 {
             first = u["id"].as_str().unwrap().to_string();

@@ -31,7 +31,7 @@ async fn users_round_trip_without_nulls_or_empty_arrays() {
         "consents": {"marketingEmail": true, "marketingPost": false}, "memberOf": [], "locked": false, "minor": false,
         "meta": {"created": null, "lastModified": null, "location": null}, "strongIdentification": {"identified": null},
         "customerGroupInfo": {"student": null}, "place_of_birth": {"country": null}, "tags": [], "domicileClasses": [],
-        "password": "abcDEF123456789"});
+        "password": "Rq7-vLm2-pX9z"});
     let created = api.post(&format!("{V1}/user"), body).await.expect(201).body;
     assert_no_nulls(&created, "user");
     assert!(created.get("password").is_none());

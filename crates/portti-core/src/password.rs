@@ -217,7 +217,8 @@ fn repeated(chars: &[char], req: &PasswordRequirements) -> Option<Violation> {
     })
 }
 
-/// `USERNAME_FORBIDDEN` when the password contains the username or an email's local part (3+ characters).
+/// `USERNAME_FORBIDDEN` when the password contains the username (3+ characters) or an
+/// email's local part (5+ characters; shorter ones are too common as plain syllables).
 fn username(password: &str, req: &PasswordRequirements, holder: &Holder) -> Option<Violation> {
     if !req.username_forbidden {
         return None;
@@ -225,8 +226,8 @@ fn username(password: &str, req: &PasswordRequirements, holder: &Holder) -> Opti
     let lower = password.to_lowercase();
     let locals = holder.emails.iter().map(|e| e.split('@').next().unwrap_or_default());
     let found = std::iter::once(holder.username)
-        .chain(locals)
         .filter(|name| name.chars().count() >= 3)
+        .chain(locals.filter(|local| local.chars().count() >= 5))
         .any(|name| lower.contains(&name.to_lowercase()));
     found.then(|| {
         violation(USERNAME_FORBIDDEN, "must not contain the username or an email address".to_string())

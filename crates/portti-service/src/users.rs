@@ -4,7 +4,7 @@ use crate::groups::resolve_or_create;
 use crate::namespaces::by_code;
 use crate::{present, query, Caller, Directory, ListRequest};
 use portti_core::field::Field;
-use portti_core::model::{Meta, Namespace, User, UserChanges, UserFacets};
+use portti_core::model::{Door, Meta, Namespace, User, UserChanges, UserFacets};
 use portti_core::page::Page;
 use portti_core::permission::Permission;
 use portti_core::username::UsernameSource;
@@ -18,7 +18,7 @@ impl Directory {
     /// Create a user: the namespace defaults to the caller's, the username to the
     /// namespace's policy, and `memberOf` names become groups when missing. A password is
     /// checked against the namespace's policy.
-    pub async fn create_user(&self, caller: &Caller, mut changes: UserChanges) -> Result<User> {
+    pub async fn create_user(&self, caller: &Caller, mut changes: UserChanges, door: Door) -> Result<User> {
         caller.require(Permission::ACCOUNT_CREATE)?;
         let code = caller.namespace_or_default(std::mem::take(&mut changes.ns_code).value());
         let username = std::mem::take(&mut changes.username).value().map(|u| u.trim().to_string());
@@ -51,10 +51,12 @@ impl Directory {
         }
         user.member_of = resolve_or_create(tx.as_mut(), &ns.code, groups, &now).await?;
         tx.insert_user(&user, hash.as_deref()).await?;
-        if hash.is_some() {
-            let facets = UserFacets { password_changed: Some(now), ..Default::default() };
-            tx.put_facets(&user.id, &facets).await?;
-        }
+        let facets = UserFacets {
+            password_changed: hash.is_some().then_some(now),
+            provisioning_id: Some(door as i64),
+            ..Default::default()
+        };
+        tx.put_facets(&user.id, &facets).await?;
         tx.commit().await?;
         Ok(present::user(caller, user))
     }

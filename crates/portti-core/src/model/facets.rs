@@ -268,6 +268,39 @@ pub struct UserFacets {
     /// When the user was soft-deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
+    /// Which door created the user (see [`Door`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_id: Option<i64>,
+    /// The last successful authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_authenticated: Option<String>,
+    /// The user's role in its namespace's service (`"0"` user, `"1"` administrator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_role: Option<String>,
+    /// The user's role in each of its groups, by group id.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub group_roles: Map<String, Value>,
+    /// Times (epoch ms) of recent failed sign-ins, for the lockout policy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_logins: Vec<i64>,
+    /// Locked out of signing in until this time (epoch ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked_out_until: Option<i64>,
+}
+
+/// The door a user came in through, kept as its `provisioningId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// The administration console (and the command line).
+    AdminConsole = 0,
+    /// The Accounts API.
+    AccountsApi = 1,
+    /// The Management API v1.
+    ManagementApi = 2,
+    /// SCIM 2.0.
+    Scim = 3,
+    /// A bulk import.
+    Import = 4,
 }
 
 /// The outcome of a password change.

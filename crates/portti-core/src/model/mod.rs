@@ -8,7 +8,7 @@ mod user;
 
 pub use client::ManagementClient;
 pub use facets::{
-    CustomRole, Enterprise, EnterpriseContactInfo, LegalDomicile, LegalInfo, ListChange,
+    CustomRole, Door, Enterprise, EnterpriseContactInfo, LegalDomicile, LegalInfo, ListChange,
     NamespaceMigrationOptions, PasswordUpdateResult, StudentInfo, StudentState, UserFacets, STUDENT_STATES,
 };
 pub use group::{Group, GroupChanges};

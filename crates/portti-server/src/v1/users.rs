@@ -4,7 +4,7 @@ use super::{created, location, Auth, Json, ListEnvelope, ListParams, PathId, Que
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use portti_core::model::{User, UserChanges};
+use portti_core::model::{Door, User, UserChanges};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -42,7 +42,7 @@ async fn create_user(
     auth: Auth,
     body: Json<UserChanges>,
 ) -> V1Result<(StatusCode, axum::Json<User>)> {
-    let user = s.dir.create_user(&auth.0, body.into_inner()).await?;
+    let user = s.dir.create_user(&auth.0, body.into_inner(), Door::ManagementApi).await?;
     Ok(created(shown(&s, user)))
 }
 

@@ -43,7 +43,7 @@ def rich(api, src):
         "name": {"givenName": "Mia", "familyName": "Grant"},
         "consents": {"marketingEmail": True},
         "dateOfBirth": "1990-05-05",
-    }), password=remember_secret("Migr-Pw-8vKq-3zT"))
+    }), password=remember_secret("Rtz-Pw-8vKq-3zT"))
     api.user_service.update_custom_fields(u.id, {"shoeSize": 41})
     return u
 

@@ -233,3 +233,13 @@ def test_censored_client_reports_and_is_the_identifier(api, censored, user):
 def test_personal_id_censored_looks_masked(censored, reported):
     value = _json(censored["raw"].get(f"user/{reported.id}/strongidentification")).get("personalId")
     assert isinstance(value, str) and "*" in value, f"expected a masked personalId like '****', got {value!r}"
+
+
+def test_legal_personal_identity_code_censored_without_permission(api, http, censored, user):
+    code = "020202A987X"
+    resp = http.put(f"user/{user.id}/legal", json={"firstNames": "Pia", "personalIdentityCode": code})
+    assert resp.status_code == 200, resp.text
+    assert api.user_service.get_legal_info(user.id).personalIdentityCode == code
+    seen = censored["raw"].get(f"user/{user.id}/legal")
+    assert _json(seen).get("firstNames") == "Pia"
+    assert code not in seen.text, "personalIdentityCode shown in full without ACCOUNT_VIEW_PERSONAL_ID"

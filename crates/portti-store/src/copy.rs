@@ -17,6 +17,9 @@ pub const TABLES: &[&str] = &[
     "custom_roles",
     "role_groups",
     "strong_id_history",
+    "oidc_clients",
+    "api_tokens",
+    "refresh_tokens",
 ];
 
 /// Rows copied per batch.

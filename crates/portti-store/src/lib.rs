@@ -10,7 +10,8 @@ mod sqlite;
 use async_trait::async_trait;
 use portti_core::filter::Filter;
 use portti_core::model::{
-    CustomRole, Group, ManagementClient, Namespace, StrongIdentification, User, UserFacets,
+    ApiToken, CustomRole, Group, ManagementClient, Namespace, OidcClient, RefreshGrant, StrongIdentification,
+    User, UserFacets,
 };
 use portti_core::page::{Page, PageRequest};
 use portti_core::Result;
@@ -170,6 +171,32 @@ pub trait Tx: Send {
     async fn client(&mut self, id: &str) -> Result<Option<(ManagementClient, String)>>;
     /// Every client, oldest first.
     async fn clients(&mut self) -> Result<Vec<ManagementClient>>;
+
+    /// Users with this username (case-insensitively), in one namespace or in all.
+    async fn users_by_username(&mut self, username: &str, ns_code: Option<&str>) -> Result<Vec<User>>;
+
+    /// Add an OIDC client with its secret's keyed hash.
+    async fn insert_oidc_client(&mut self, client: &OidcClient, secret_hash: &str) -> Result<()>;
+    /// An OIDC client and its secret hash.
+    async fn oidc_client(&mut self, id: &str) -> Result<Option<(OidcClient, String)>>;
+    /// Every OIDC client, oldest first.
+    async fn oidc_clients(&mut self) -> Result<Vec<OidcClient>>;
+    /// Remove an OIDC client; false when there was none.
+    async fn delete_oidc_client(&mut self, id: &str) -> Result<bool>;
+
+    /// Record a long-lived API token.
+    async fn insert_api_token(&mut self, token: &ApiToken) -> Result<()>;
+    /// An API token by id.
+    async fn api_token(&mut self, id: &str) -> Result<Option<ApiToken>>;
+    /// A client's API tokens, oldest first.
+    async fn api_tokens(&mut self, client_id: &str) -> Result<Vec<ApiToken>>;
+    /// Revoke an API token; false when there was none.
+    async fn revoke_api_token(&mut self, id: &str) -> Result<bool>;
+
+    /// Record a refresh token by its hash.
+    async fn insert_refresh(&mut self, hash: &str, grant: &RefreshGrant) -> Result<()>;
+    /// Use up a refresh token: remove it and return what it granted.
+    async fn take_refresh(&mut self, hash: &str) -> Result<Option<RefreshGrant>>;
 
     /// Rows in one of the [`TABLES`].
     async fn row_count(&mut self, table: &str) -> Result<u64>;

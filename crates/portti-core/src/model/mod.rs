@@ -6,7 +6,7 @@ mod group;
 mod namespace;
 mod user;
 
-pub use client::ManagementClient;
+pub use client::{ApiToken, ManagementClient, OidcClient, RefreshGrant, GRANTS};
 pub use facets::{
     CustomRole, Door, Enterprise, EnterpriseContactInfo, LegalDomicile, LegalInfo, ListChange,
     NamespaceMigrationOptions, PasswordUpdateResult, StudentInfo, StudentState, UserFacets, STUDENT_STATES,

@@ -7,7 +7,8 @@ use crate::{Query, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
 use portti_core::model::{
-    CustomRole, Group, ManagementClient, Namespace, StrongIdentification, User, UserFacets,
+    ApiToken, CustomRole, Group, ManagementClient, Namespace, OidcClient, RefreshGrant, StrongIdentification,
+    User, UserFacets,
 };
 use portti_core::page::Page;
 use portti_core::{Error, Result};
@@ -717,6 +718,108 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         self.one(&sql, &[text(id)], &[Kind::Text, Kind::Text], client_row).await
     }
 
+    async fn users_by_username(&mut self, username: &str, ns_code: Option<&str>) -> Result<Vec<User>> {
+        let (cond, binds) = match ns_code {
+            Some(ns) => (
+                "u.username_lower = ?1 AND u.ns_code = ?2",
+                vec![Bind::Text(username.to_lowercase()), text(ns)],
+            ),
+            None => ("u.username_lower = ?1", vec![Bind::Text(username.to_lowercase())]),
+        };
+        let sql = format!("{} WHERE {cond} AND u.hidden = 0 ORDER BY u.created_ms", user_select(self.d()));
+        let rows = self.conn.rows(&sql, &binds, ROW_KINDS).await?;
+        rows.iter().map(|r| user_row(r)).collect()
+    }
+
+    async fn insert_oidc_client(&mut self, client: &OidcClient, secret_hash: &str) -> Result<()> {
+        let created = portti_core::time::parse_ms(&client.created).unwrap_or_else(portti_core::time::now_ms);
+        let sql = format!(
+            "INSERT INTO oidc_clients (id, doc, secret_hash, created_ms) VALUES (?1, {}, ?3, ?4)",
+            self.d().doc_param(2)
+        );
+        let doc = rows::doc(client, &[])?;
+        self.conn
+            .exec(&sql, &[text(&client.id), Bind::Text(doc), text(secret_hash), Bind::Int(created)])
+            .await
+            .map_err(|e| conflict(e, || format!("OIDC client {} already exists", client.id)))?;
+        Ok(())
+    }
+
+    async fn oidc_client(&mut self, id: &str) -> Result<Option<(OidcClient, String)>> {
+        let sql = format!("SELECT {}, secret_hash FROM oidc_clients WHERE id = ?1", self.d().doc_text("doc"));
+        self.one(&sql, &[text(id)], &[Kind::Text, Kind::Text], |r| {
+            Ok((rows::parse_doc(&r[0].text()?)?, r[1].text()?))
+        })
+        .await
+    }
+
+    async fn oidc_clients(&mut self) -> Result<Vec<OidcClient>> {
+        let sql = format!("SELECT {} FROM oidc_clients ORDER BY created_ms, id", self.d().doc_text("doc"));
+        let rows = self.conn.rows(&sql, &[], &[Kind::Text]).await?;
+        rows.iter().map(|r| rows::parse_doc(&r[0].text()?)).collect()
+    }
+
+    async fn delete_oidc_client(&mut self, id: &str) -> Result<bool> {
+        Ok(self.conn.exec("DELETE FROM oidc_clients WHERE id = ?1", &[text(id)]).await? > 0)
+    }
+
+    async fn insert_api_token(&mut self, t: &ApiToken) -> Result<()> {
+        let sql = "INSERT INTO api_tokens (id, client_id, created_ms, expires_ms, revoked) VALUES (?1, ?2, ?3, ?4, ?5)";
+        let binds = [
+            text(&t.id),
+            text(&t.client_id),
+            Bind::Int(t.created_ms),
+            Bind::Int(t.expires_ms),
+            Bind::Int(t.revoked as i64),
+        ];
+        self.conn.exec(sql, &binds).await?;
+        Ok(())
+    }
+
+    async fn api_token(&mut self, id: &str) -> Result<Option<ApiToken>> {
+        let sql = "SELECT id, client_id, created_ms, expires_ms, revoked FROM api_tokens WHERE id = ?1";
+        self.one(sql, &[text(id)], API_TOKEN_KINDS, api_token_row).await
+    }
+
+    async fn api_tokens(&mut self, client_id: &str) -> Result<Vec<ApiToken>> {
+        let sql = "SELECT id, client_id, created_ms, expires_ms, revoked FROM api_tokens WHERE client_id = ?1 ORDER BY created_ms, id";
+        let rows = self.conn.rows(sql, &[text(client_id)], API_TOKEN_KINDS).await?;
+        rows.iter().map(|r| api_token_row(r)).collect()
+    }
+
+    async fn revoke_api_token(&mut self, id: &str) -> Result<bool> {
+        Ok(self.conn.exec("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", &[text(id)]).await? > 0)
+    }
+
+    async fn insert_refresh(&mut self, hash: &str, g: &RefreshGrant) -> Result<()> {
+        let sql = "INSERT INTO refresh_tokens (hash, user_id, client_id, scope, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
+        let binds =
+            [text(hash), text(&g.user_id), text(&g.client_id), text(&g.scope), Bind::Int(g.expires_ms)];
+        self.conn.exec(sql, &binds).await?;
+        Ok(())
+    }
+
+    async fn take_refresh(&mut self, hash: &str) -> Result<Option<RefreshGrant>> {
+        let sql = "SELECT user_id, client_id, scope, expires_ms FROM refresh_tokens WHERE hash = ?1";
+        let kinds = &[Kind::Text, Kind::Text, Kind::Text, Kind::Int];
+        let found = self
+            .one(sql, &[text(hash)], kinds, |r| {
+                Ok(RefreshGrant {
+                    user_id: r[0].text()?,
+                    client_id: r[1].text()?,
+                    scope: r[2].text()?,
+                    expires_ms: r[3].int()?,
+                })
+            })
+            .await?;
+        if found.is_some()
+            && self.conn.exec("DELETE FROM refresh_tokens WHERE hash = ?1", &[text(hash)]).await? == 0
+        {
+            return Ok(None);
+        }
+        Ok(found)
+    }
+
     async fn row_count(&mut self, table: &str) -> Result<u64> {
         let (_, _) = table_columns(table)?;
         self.count(&format!("SELECT count(*) FROM {table}"), &[]).await
@@ -825,6 +928,29 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
         "role_groups" => {
             (&[("role_id", T, false), ("group_id", T, false), ("position", I, false)], "role_id, group_id")
         }
+        "oidc_clients" => {
+            (&[("id", T, false), ("doc", T, true), ("secret_hash", T, false), ("created_ms", I, false)], "id")
+        }
+        "api_tokens" => (
+            &[
+                ("id", T, false),
+                ("client_id", T, false),
+                ("created_ms", I, false),
+                ("expires_ms", I, false),
+                ("revoked", I, false),
+            ],
+            "id",
+        ),
+        "refresh_tokens" => (
+            &[
+                ("hash", T, false),
+                ("user_id", T, false),
+                ("client_id", T, false),
+                ("scope", T, false),
+                ("expires_ms", I, false),
+            ],
+            "hash",
+        ),
         "strong_id_history" => {
             (&[("id", T, false), ("user_id", T, false), ("doc", T, true), ("created_ms", I, false)], "id")
         }
@@ -847,6 +973,18 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
 
 fn user_conflict(e: Error, user: &User) -> Error {
     conflict(e, || format!("username {} is already taken in namespace {}", user.username, user.ns_code))
+}
+
+const API_TOKEN_KINDS: &[Kind] = &[Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Int];
+
+fn api_token_row(r: &[Cell]) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r[0].text()?,
+        client_id: r[1].text()?,
+        created_ms: r[2].int()?,
+        expires_ms: r[3].int()?,
+        revoked: r[4].int()? != 0,
+    })
 }
 
 fn role_conflict(e: Error, role: &CustomRole) -> Error {

@@ -55,6 +55,8 @@ pub struct Docs {
         (name = "namespaces", description = "Namespaces (tenants) and their policies"),
         (name = "groups", description = "Groups and their nesting"),
         (name = "access rights", description = "Permissions, built-in and custom roles, and what each user holds"),
+        (name = "accounts", description = "Accounts API (`/auth/v1/customer/services/accounts`): the accounts of the caller's service, paged by `page` and `limit` with `hasMore`"),
+        (name = "openid", description = "OAuth2 / OpenID Connect: tokens, userinfo, discovery"),
         (name = "operations", description = "Health, metrics and this documentation (no authentication)")
     ),
     modifiers(&BasicAuth)
@@ -74,6 +76,8 @@ impl Modify for BasicAuth {
 pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
     let (routes, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(v1::routes())
+        .merge(crate::accounts::routes())
+        .merge(crate::oidc::routes())
         .merge(crate::ops::routes())
         .split_for_parts();
     let api = serde_json::to_value(&api).unwrap_or_default();

@@ -1,4 +1,5 @@
-//! Who is calling: HTTP Basic with management client credentials.
+//! Who is calling: HTTP Basic with management client credentials, or a Bearer token
+//! (a client's, an API token, or an end user's).
 
 use crate::dialect::{ApiError, Dialect};
 use crate::AppState;
@@ -18,18 +19,28 @@ impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
     type Rejection = ApiError<D>;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header =
-            parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
-                unauthorized("authentication required: HTTP Basic with a client id and secret")
-            })?;
-        let (id, secret) = basic_credentials(header)?;
-        let caller = state.dir.authenticate_client(&id, &secret).await?;
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            unauthorized("authentication required: HTTP Basic client credentials or a Bearer token")
+        })?;
+        let caller = match bearer_token(header) {
+            Some(token) => state.dir.authenticate_bearer(token).await?,
+            None => {
+                let (id, secret) = basic_credentials(header)?;
+                state.dir.authenticate_client(&id, &secret).await?
+            }
+        };
         Ok(Auth(caller, PhantomData))
     }
 }
 
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, value) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| value.trim())
+}
+
 /// The id and secret of an `Authorization: Basic …` header.
-fn basic_credentials(header: &str) -> Result<(String, String), Error> {
+pub fn basic_credentials(header: &str) -> Result<(String, String), Error> {
     let (scheme, value) = header.trim().split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(unauthorized(
@@ -58,6 +69,9 @@ mod tests {
         let h = format!("Basic {}", STANDARD.encode("id:se:cret"));
         assert_eq!(basic_credentials(&h).unwrap(), ("id".into(), "se:cret".into()));
         assert!(basic_credentials("Bearer x").is_err());
+        assert_eq!(bearer_token("Bearer a.b.c"), Some("a.b.c"));
+        assert_eq!(bearer_token("bearer  a.b.c "), Some("a.b.c"));
+        assert_eq!(bearer_token("Basic a"), None);
         assert!(basic_credentials("Basic !!!").is_err());
         assert!(basic_credentials(&format!("basic {}", STANDARD.encode("nocolon"))).is_err());
     }

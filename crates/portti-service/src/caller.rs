@@ -12,6 +12,8 @@ pub struct Caller {
     permissions: Vec<Permission>,
     namespaces: Option<Vec<String>>,
     default_namespace: Option<String>,
+    /// For an end user's token: the only user it may see.
+    only_user: Option<String>,
 }
 
 impl Caller {
@@ -22,7 +24,29 @@ impl Caller {
             permissions: with_dependencies(&client.permissions),
             namespaces: client.namespaces.clone(),
             default_namespace: client.default_namespace.clone(),
+            only_user: None,
         }
+    }
+
+    /// The caller an end user's token acts as: it may read that user's own data only.
+    pub fn end_user(user: &portti_core::model::User) -> Self {
+        Caller {
+            id: user.id.clone(),
+            permissions: vec![Permission::ACCOUNT_VIEW],
+            namespaces: Some(vec![user.ns_code.clone()]),
+            default_namespace: Some(user.ns_code.clone()),
+            only_user: Some(user.id.clone()),
+        }
+    }
+
+    /// Whether the caller may see this user (an end user sees only itself).
+    pub fn sees_user(&self, id: &str) -> bool {
+        self.only_user.as_deref().is_none_or(|me| me == id)
+    }
+
+    /// The user an end user's token stands for.
+    pub fn only_user(&self) -> Option<&str> {
+        self.only_user.as_deref()
     }
 
     /// The client id (or, later, user id) of the caller.

@@ -2,25 +2,33 @@
 //! directory and every authorisation decision lives here, none in the dialects.
 
 mod access;
+mod accounts;
 mod caller;
 mod clients;
 mod facets;
 mod groups;
+mod jwt;
 mod migration;
 mod namespaces;
 mod password;
 mod passwords;
 mod present;
 mod secrets;
+mod signin;
 mod strongid;
+mod tokens;
 mod users;
 
 pub use access::{Grants, RoleChanges};
+pub use accounts::{
+    Account, AccountChanges, AccountPage, AccountRole, AccountSearch, Membership, MembershipChange,
+};
 pub use caller::Caller;
 pub use clients::NewClient;
 pub use password::HashCost;
 pub use portti_core as core;
 pub use portti_store::{PoolStats, Store};
+pub use tokens::{OAuthError, TokenResponse, TokenSettings, SCOPES};
 
 use portti_core::filter::Filter;
 use portti_core::page::PageRequest;
@@ -36,6 +44,8 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 pub struct Config {
     /// Password hashing cost.
     pub hash_cost: HashCost,
+    /// Token issuer and lifetimes.
+    pub tokens: TokenSettings,
 }
 
 /// The directory service: the operations every dialect and the CLI call.
@@ -43,6 +53,10 @@ pub struct Directory {
     store: Arc<dyn Store>,
     hasher: password::Hasher,
     secret_key: secrets::SecretKey,
+    signer: jwt::Signer,
+    tokens: TokenSettings,
+    /// A hash of nothing, verified when a sign-in has no real hash, to take the same time.
+    dummy_hash: String,
 }
 
 /// A list request as the dialects pass it: the raw filter text and the page.
@@ -59,7 +73,10 @@ impl Directory {
     /// installation's secret key exist.
     pub async fn open(store: Arc<dyn Store>, config: Config) -> Result<Self> {
         let secret_key = secrets::SecretKey::load_or_create(store.as_ref()).await?;
-        let dir = Directory { store, hasher: password::Hasher::new(config.hash_cost)?, secret_key };
+        let signer = jwt::Signer::load_or_create(store.as_ref()).await?;
+        let hasher = password::Hasher::new(config.hash_cost)?;
+        let dummy_hash = hasher.hash(secrets::random_secret()).await?;
+        let dir = Directory { store, hasher, secret_key, signer, tokens: config.tokens, dummy_hash };
         dir.ensure_default_namespace().await?;
         Ok(dir)
     }

@@ -4,6 +4,7 @@ use crate::groups::resolve_or_create;
 use crate::namespaces::by_code;
 use crate::{present, query, Caller, Directory, ListRequest};
 use portti_core::field::Field;
+use portti_core::filter::{AttrPath, CompareOp, Filter, Value};
 use portti_core::model::{Door, Meta, Namespace, User, UserChanges, UserFacets};
 use portti_core::page::Page;
 use portti_core::permission::Permission;
@@ -18,7 +19,21 @@ impl Directory {
     /// Create a user: the namespace defaults to the caller's, the username to the
     /// namespace's policy, and `memberOf` names become groups when missing. A password is
     /// checked against the namespace's policy.
-    pub async fn create_user(&self, caller: &Caller, mut changes: UserChanges, door: Door) -> Result<User> {
+    pub async fn create_user(&self, caller: &Caller, changes: UserChanges, door: Door) -> Result<User> {
+        let new = self.prepare_user(caller, changes, door).await?;
+        let mut tx = self.write().await?;
+        let user = insert_new_user(caller, tx.as_mut(), new).await?;
+        tx.commit().await?;
+        Ok(present::user(caller, user))
+    }
+
+    /// Check a create request and hash its password, before any write transaction opens.
+    pub(crate) async fn prepare_user(
+        &self,
+        caller: &Caller,
+        mut changes: UserChanges,
+        door: Door,
+    ) -> Result<NewUser> {
         caller.require(Permission::ACCOUNT_CREATE)?;
         let code = caller.namespace_or_default(std::mem::take(&mut changes.ns_code).value());
         let username = std::mem::take(&mut changes.username).value().map(|u| u.trim().to_string());
@@ -38,27 +53,12 @@ impl Directory {
             Some(p) => Some(self.hash_new_password(&ns, &user, p).await?),
             None => None,
         };
-
-        let mut tx = self.write().await?;
-        let ns = by_code(caller, tx.as_mut(), &code).await?;
-        user.ns_code = ns.code.clone();
-        user.username = match username {
-            Some(given) => claim_username(tx.as_mut(), &ns, given).await?,
-            None => generate_username(tx.as_mut(), &ns, &user).await?,
-        };
-        if let Some(p) = &password {
-            crate::passwords::check_username_rule(&ns, &user, p)?;
-        }
-        user.member_of = resolve_or_create(tx.as_mut(), &ns.code, groups, &now).await?;
-        tx.insert_user(&user, hash.as_deref()).await?;
         let facets = UserFacets {
-            password_changed: hash.is_some().then_some(now),
+            password_changed: hash.is_some().then(|| now.clone()),
             provisioning_id: Some(door as i64),
             ..Default::default()
         };
-        tx.put_facets(&user.id, &facets).await?;
-        tx.commit().await?;
-        Ok(present::user(caller, user))
+        Ok(NewUser { user, code, username, groups, password, hash, facets, now })
     }
 
     /// A user by id.
@@ -70,46 +70,27 @@ impl Directory {
     /// A page of the users the caller may see.
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>> {
         caller.require(Permission::ACCOUNT_VIEW)?;
-        let q = query(caller, req)?;
+        let mut q = query(caller, req)?;
+        if let Some(me) = caller.only_user() {
+            let mine = Filter::Compare {
+                path: AttrPath(vec!["id".into()]),
+                op: CompareOp::Eq,
+                value: Value::Str(me.into()),
+            };
+            q.filter = Some(match q.filter.take() {
+                Some(f) => Filter::And(Box::new(f), Box::new(mine)),
+                None => mine,
+            });
+        }
         Ok(self.read().await?.find_users(&q).await?.map(|u| present::user(caller, u)))
     }
 
     /// Apply a full-object update: absent keys keep their value, `null` clears optional
     /// ones, and server-managed fields never change.
-    pub async fn update_user(&self, caller: &Caller, id: &str, mut changes: UserChanges) -> Result<User> {
+    pub async fn update_user(&self, caller: &Caller, id: &str, changes: UserChanges) -> Result<User> {
         caller.require(Permission::ACCOUNT_MODIFY)?;
-        let username = std::mem::take(&mut changes.username).value();
-        let groups = std::mem::take(&mut changes.member_of);
-        let ns_code = std::mem::take(&mut changes.ns_code).value();
-        changes.password = Field::Absent;
-        let now = time::format_ms(time::now_ms());
         let mut tx = self.write().await?;
-        let mut user = reachable(caller, tx.as_mut(), id).await?;
-        if ns_code.as_ref().is_some_and(|c| c != &user.ns_code) {
-            return Err(Error::bad(format!(
-                "user {id} is in namespace {}; use migratenamespace to move it",
-                user.ns_code
-            )));
-        }
-        let ns = by_code(caller, tx.as_mut(), &user.ns_code.clone()).await?;
-        changes.apply(&mut user, &now)?;
-        check_limits(&ns, &user)?;
-        if let Some(given) = username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
-            if given.to_lowercase() != user.username.to_lowercase() {
-                user.username = claim_username(tx.as_mut(), &ns, given).await?;
-            } else {
-                user.username = given;
-            }
-        }
-        match groups {
-            Field::Absent => {}
-            Field::Null => user.member_of.clear(),
-            Field::Value(list) => {
-                user.member_of = resolve_or_create(tx.as_mut(), &ns.code, list, &now).await?
-            }
-        }
-        user.meta.last_modified = Some(now);
-        tx.update_user(&user).await?;
+        let user = update_user_in(caller, tx.as_mut(), id, changes).await?;
         tx.commit().await?;
         Ok(present::user(caller, user))
     }
@@ -119,31 +100,111 @@ impl Directory {
     pub async fn delete_user(&self, caller: &Caller, id: &str) -> Result<()> {
         caller.require(Permission::ACCOUNT_DELETE)?;
         let mut tx = self.write().await?;
-        let mut user = reachable(caller, tx.as_mut(), id).await?;
-        let ns = by_code(caller, tx.as_mut(), &user.ns_code.clone()).await?;
-        let policy = &ns.default_group_policy;
-        if policy.delete_mode.as_deref() == Some("SOFT_DELETE") {
-            let now = time::format_ms(time::now_ms());
-            user.locked = true;
-            user.meta.last_modified = Some(now.clone());
-            tx.update_user(&user).await?;
-            let mut facets = tx.facets(id).await?;
-            facets.deleted = Some(now);
-            tx.put_facets(id, &facets).await?;
-            if policy.hide_on_soft_delete == Some(true) {
-                tx.hide_user(id).await?;
-            }
-        } else {
-            tx.delete_user(id).await?;
-        }
+        delete_user_in(caller, tx.as_mut(), id).await?;
         tx.commit().await
+    }
+}
+
+/// A checked create request, ready for [`insert_new_user`]; callers may add to its facets.
+pub(crate) struct NewUser {
+    pub(crate) user: User,
+    code: String,
+    username: Option<String>,
+    /// Group ids or names; unknown names become groups.
+    pub(crate) groups: Vec<String>,
+    password: Option<String>,
+    hash: Option<String>,
+    /// Stored beside the user (`provisioningId` already set).
+    pub(crate) facets: UserFacets,
+    now: String,
+}
+
+/// Insert a prepared user in `tx` (not committed): claim or generate its username and
+/// resolve its groups. Returns the stored user.
+pub(crate) async fn insert_new_user(caller: &Caller, tx: &mut dyn Tx, new: NewUser) -> Result<User> {
+    let NewUser { mut user, code, username, groups, password, hash, facets, now } = new;
+    let ns = by_code(caller, tx, &code).await?;
+    user.ns_code = ns.code.clone();
+    user.username = match username {
+        Some(given) => claim_username(tx, &ns, given).await?,
+        None => generate_username(tx, &ns, &user).await?,
+    };
+    if let Some(p) = &password {
+        crate::passwords::check_username_rule(&ns, &user, p)?;
+    }
+    user.member_of = resolve_or_create(tx, &ns.code, groups, &now).await?;
+    tx.insert_user(&user, hash.as_deref()).await?;
+    tx.put_facets(&user.id, &facets).await?;
+    Ok(user)
+}
+
+/// Apply a full-object update in `tx` (not committed); see [`Directory::update_user`].
+pub(crate) async fn update_user_in(
+    caller: &Caller,
+    tx: &mut dyn Tx,
+    id: &str,
+    mut changes: UserChanges,
+) -> Result<User> {
+    caller.require(Permission::ACCOUNT_MODIFY)?;
+    let username = std::mem::take(&mut changes.username).value();
+    let groups = std::mem::take(&mut changes.member_of);
+    let ns_code = std::mem::take(&mut changes.ns_code).value();
+    changes.password = Field::Absent;
+    let now = time::format_ms(time::now_ms());
+    let mut user = reachable(caller, tx, id).await?;
+    if ns_code.as_ref().is_some_and(|c| c != &user.ns_code) {
+        return Err(Error::bad(format!(
+            "user {id} is in namespace {}; use migratenamespace to move it",
+            user.ns_code
+        )));
+    }
+    let ns = by_code(caller, tx, &user.ns_code.clone()).await?;
+    changes.apply(&mut user, &now)?;
+    check_limits(&ns, &user)?;
+    if let Some(given) = username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
+        if given.to_lowercase() != user.username.to_lowercase() {
+            user.username = claim_username(tx, &ns, given).await?;
+        } else {
+            user.username = given;
+        }
+    }
+    match groups {
+        Field::Absent => {}
+        Field::Null => user.member_of.clear(),
+        Field::Value(list) => user.member_of = resolve_or_create(tx, &ns.code, list, &now).await?,
+    }
+    user.meta.last_modified = Some(now);
+    tx.update_user(&user).await?;
+    Ok(user)
+}
+
+/// Delete a user in `tx` (not committed); see [`Directory::delete_user`].
+pub(crate) async fn delete_user_in(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<()> {
+    caller.require(Permission::ACCOUNT_DELETE)?;
+    let mut user = reachable(caller, tx, id).await?;
+    let ns = by_code(caller, tx, &user.ns_code.clone()).await?;
+    let policy = &ns.default_group_policy;
+    if policy.delete_mode.as_deref() == Some("SOFT_DELETE") {
+        let now = time::format_ms(time::now_ms());
+        user.locked = true;
+        user.meta.last_modified = Some(now.clone());
+        tx.update_user(&user).await?;
+        let mut facets = tx.facets(id).await?;
+        facets.deleted = Some(now);
+        tx.put_facets(id, &facets).await?;
+        if policy.hide_on_soft_delete == Some(true) {
+            tx.hide_user(id).await?;
+        }
+        Ok(())
+    } else {
+        tx.delete_user(id).await
     }
 }
 
 /// The user, or 404 when it does not exist or lies outside the caller's namespaces.
 pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<User> {
     match tx.user(id).await? {
-        Some(u) if caller.reaches(&u.ns_code) => Ok(u),
+        Some(u) if caller.reaches(&u.ns_code) && caller.sees_user(&u.id) => Ok(u),
         _ => Err(Error::not_found("user", id)),
     }
 }

@@ -3,7 +3,7 @@
 use crate::config::{Flags, ServeFlags, Settings};
 use clap::{Parser, Subcommand};
 use portti_core::permission::Permission;
-use portti_service::{Config, Directory, NewClient};
+use portti_service::{Config, Directory, NewClient, TokenSettings};
 use portti_store::OpenOptions;
 use serde_json::json;
 use std::sync::Arc;
@@ -25,6 +25,9 @@ enum Command {
     /// Manage management API clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage OIDC clients (applications whose users sign in with Portti).
+    #[command(subcommand, name = "oidc-client")]
+    OidcClient(OidcClientCommand),
     /// Apply database migrations and exit.
     Migrate,
     /// Copy a whole directory from one store to another, empty one (SQLite to PostgreSQL or back).
@@ -62,6 +65,50 @@ enum ClientCommand {
         /// The client id.
         id: String,
     },
+    /// Print a long-lived Bearer API token for the client (shown only here).
+    Token {
+        /// The client id.
+        id: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 365)]
+        ttl_days: u32,
+    },
+    /// List a client's API tokens (ids, expiry, revocation), one JSON object per line.
+    Tokens {
+        /// The client id.
+        id: String,
+    },
+    /// Revoke an API token, given the token or its id.
+    RevokeToken {
+        /// The token or its id.
+        token: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OidcClientCommand {
+    /// Register an OIDC client and print {"clientId","clientSecret"} (the secret is shown only here).
+    Create {
+        /// A name for operators.
+        #[arg(long)]
+        name: String,
+        /// An allowed grant (repeatable; none: password and refresh_token).
+        #[arg(long = "grant", value_name = "GRANT", value_parser = ["password", "authorization_code", "refresh_token", "client_credentials"])]
+        grants: Vec<String>,
+        /// An allowed redirect URI (repeatable).
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// The namespace whose users sign in (none: any namespace).
+        #[arg(long, value_name = "CODE")]
+        namespace: Option<String>,
+    },
+    /// List OIDC clients, one JSON object per line.
+    List,
+    /// Delete an OIDC client.
+    Delete {
+        /// The client id.
+        id: String,
+    },
 }
 
 fn parse_permission(s: &str) -> Result<Permission, String> {
@@ -90,8 +137,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::MigrateStore { from, to } => migrate_store(&from, &to).await,
         Command::Client(cmd) => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
-            let dir = open_directory(&settings).await?;
+            let dir = open_directory(&settings, None).await?;
             let out = client_command(&dir, cmd).await;
+            dir.store().close().await;
+            out
+        }
+        Command::OidcClient(cmd) => {
+            let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
+            let dir = open_directory(&settings, None).await?;
+            let out = oidc_client_command(&dir, cmd).await;
             dir.store().close().await;
             out
         }
@@ -137,12 +191,20 @@ impl Progress {
     }
 }
 
-/// Open the store and the directory service on it.
-pub async fn open_directory(settings: &Settings) -> Result<Directory, String> {
+/// Open the store and the directory service on it; tokens name `issuer` (default: the public URL).
+pub async fn open_directory(settings: &Settings, issuer: Option<&str>) -> Result<Directory, String> {
     let store = portti_store::open(&settings.database_url, &OpenOptions::default())
         .await
         .map_err(|e| e.to_string())?;
-    Directory::open(Arc::clone(&store), Config { hash_cost: settings.hash_cost })
+    let issuer = issuer
+        .map(str::to_string)
+        .or_else(|| settings.public_url.clone())
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let tokens = TokenSettings {
+        issuer: issuer.trim_end_matches('/').to_string(),
+        access_ttl_secs: settings.access_token_ttl,
+    };
+    Directory::open(Arc::clone(&store), Config { hash_cost: settings.hash_cost, tokens })
         .await
         .map_err(|e| e.to_string())
 }
@@ -162,6 +224,50 @@ async fn client_command(dir: &Directory, cmd: ClientCommand) -> Result<(), Strin
         ClientCommand::Delete { id } => {
             dir.delete_client(&id).await.map_err(|e| e.to_string())?;
             eprintln!("portti: client {id} deleted");
+        }
+        ClientCommand::Token { id, ttl_days } => {
+            let (token, jwt) = dir.create_api_token(&id, ttl_days).await.map_err(|e| e.to_string())?;
+            println!("{jwt}");
+            eprintln!(
+                "portti: API token {} for client {id}, expires {}; it is shown only now",
+                token.id,
+                portti_core::time::format_ms(token.expires_ms)
+            );
+        }
+        ClientCommand::Tokens { id } => {
+            for t in dir.list_api_tokens(&id).await.map_err(|e| e.to_string())? {
+                let expires = portti_core::time::format_ms(t.expires_ms);
+                println!(
+                    "{}",
+                    json!({"id": t.id, "clientId": t.client_id, "expires": expires, "revoked": t.revoked})
+                );
+            }
+        }
+        ClientCommand::RevokeToken { token } => {
+            dir.revoke_api_token(&token).await.map_err(|e| e.to_string())?;
+            eprintln!("portti: token revoked");
+        }
+    }
+    Ok(())
+}
+
+async fn oidc_client_command(dir: &Directory, cmd: OidcClientCommand) -> Result<(), String> {
+    match cmd {
+        OidcClientCommand::Create { name, grants, redirect_uris, namespace } => {
+            let (client, secret) = dir
+                .create_oidc_client(&name, grants, redirect_uris, namespace)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", json!({"clientId": client.id, "clientSecret": secret}));
+        }
+        OidcClientCommand::List => {
+            for c in dir.list_oidc_clients().await.map_err(|e| e.to_string())? {
+                println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
+            }
+        }
+        OidcClientCommand::Delete { id } => {
+            dir.delete_oidc_client(&id).await.map_err(|e| e.to_string())?;
+            eprintln!("portti: OIDC client {id} deleted");
         }
     }
     Ok(())

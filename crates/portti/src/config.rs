@@ -22,6 +22,9 @@ pub struct Flags {
     /// argon2id passes [default: 2].
     #[arg(long, env = "PORTTI_ARGON2_ITERATIONS", global = true, hide_short_help = true)]
     pub argon2_iterations: Option<u32>,
+    /// Access-token lifetime in seconds [default: 3600].
+    #[arg(long, env = "PORTTI_ACCESS_TOKEN_TTL", global = true, hide_short_help = true)]
+    pub access_token_ttl: Option<i64>,
     /// argon2id lanes [default: 1].
     #[arg(long, env = "PORTTI_ARGON2_PARALLELISM", global = true, hide_short_help = true)]
     pub argon2_parallelism: Option<u32>,
@@ -49,6 +52,7 @@ struct File {
     argon2_memory_kib: Option<u32>,
     argon2_iterations: Option<u32>,
     argon2_parallelism: Option<u32>,
+    access_token_ttl: Option<i64>,
     bootstrap_client_id: Option<String>,
     bootstrap_client_secret: Option<String>,
 }
@@ -60,6 +64,7 @@ pub struct Settings {
     pub database_url: String,
     pub public_url: Option<String>,
     pub hash_cost: HashCost,
+    pub access_token_ttl: i64,
     pub bootstrap: Option<(String, String)>,
 }
 
@@ -100,6 +105,7 @@ impl Settings {
             database_url,
             public_url: serve.public_url.clone().or(file.public_url),
             hash_cost,
+            access_token_ttl: flags.access_token_ttl.or(file.access_token_ttl).unwrap_or(3600).max(1),
             bootstrap,
         })
     }

@@ -12,15 +12,14 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let dir = Arc::new(open_directory(&settings).await?);
-    tracing::info!(store = dir.store().backend(), url = %redact(&settings.database_url), "store opened");
-    ensure_client(&dir, &settings).await?;
-
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let dir = Arc::new(open_directory(&settings, Some(&public_url)).await?);
+    tracing::info!(store = dir.store().backend(), url = %redact(&settings.database_url), "store opened");
+    ensure_client(&dir, &settings).await?;
     let app = portti_server::router(Arc::clone(&dir), &public_url);
     tracing::info!(%public_url, "portti listening on http://{addr}");
     eprintln!("portti listening on http://{addr}");

@@ -167,10 +167,10 @@ policy! {
     pw_history_saved: i64 = Some(0),
     /// Failed logins that lock the account.
     incorrect_login_attempts_thresh: i64 = Some(5),
-    /// Window for counting failed logins, in minutes.
-    incorrect_login_time_win: i64 = Some(15),
-    /// Lockout duration, in minutes.
-    incorrect_login_lockout_time: i64 = Some(15),
+    /// Window for counting failed logins, in seconds.
+    incorrect_login_time_win: i64 = Some(900),
+    /// Lockout duration, in seconds.
+    incorrect_login_lockout_time: i64 = Some(900),
     /// Longest alphabetic, numeric or keyboard sequence allowed (8 by default, so random
     /// passwords practically never trip it).
     max_pw_sequence_length: i64 = Some(8),

@@ -36,8 +36,10 @@ pub fn error_body(status: StatusCode, message: String) -> Response {
         let mut resp = (status, axum::Json(body)).into_response();
         match status {
             StatusCode::UNAUTHORIZED => {
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"portti\""));
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"portti\", Bearer realm=\"portti\""),
+                );
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

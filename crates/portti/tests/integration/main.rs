@@ -1,5 +1,6 @@
 //! Integration tests: the real `portti` binary on an ephemeral port with a temporary store.
 
+mod accounts;
 mod durability;
 mod errors;
 mod harness;
@@ -7,3 +8,4 @@ mod isolation;
 mod operator;
 mod postgres;
 mod resources;
+mod tokens;

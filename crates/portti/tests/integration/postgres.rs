@@ -41,6 +41,25 @@ async fn two_nodes_on_one_database_behave_as_one() {
     }
     let listed = api_b.get(&format!("{V1}/user?count=0")).await.expect(200);
     assert_eq!(listed.body["totalResults"], 16);
+
+    // A token issued by one node is accepted by the other: the signing key is in the database.
+    let issued = a
+        .http
+        .post(format!("{}/openid/token", a.url))
+        .basic_auth(crate::harness::ADMIN_ID, Some(crate::harness::ADMIN_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = issued.json().await.unwrap();
+    let on_b = b
+        .http
+        .get(format!("{}{V1}/user/{id}", b.url))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_b.status().as_u16(), 200, "node B refused node A's token");
 }
 
 /// A PostgreSQL server of the test's own, in a temporary directory on its own port.

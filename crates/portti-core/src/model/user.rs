@@ -528,23 +528,26 @@ fn merge_emails(
             return Err(crate::Error::bad(format!("email address {address} is listed twice")));
         }
         let previous = stored.iter().find(|e| e.address.eq_ignore_ascii_case(&address));
-        let mut email = EmailAddress { name, address, tags: tags.unwrap_or_default(), ..Default::default() };
-        match previous {
-            Some(p) => {
-                email.verified = p.verified;
-                email.verified_by = p.verified_by.clone();
-                email.verified_date_time = p.verified_date_time.clone();
-            }
-            None if verified == Some(true) => {
-                email.verified = true;
-                email.verified_by = Some("ADMIN".into());
-                email.verified_date_time = Some(now.to_string());
-            }
-            None => {}
-        }
-        out.push(email);
+        let stored = previous.map(|p| (p.verified, &p.verified_by, &p.verified_date_time));
+        let (verified, verified_by, verified_date_time) = verification(stored, verified, now);
+        let tags = tags.unwrap_or_default();
+        out.push(EmailAddress { name, address, verified, verified_by, verified_date_time, tags });
     }
     Ok(out)
+}
+
+/// Verification of an address in a new list: an address already stored keeps its stored
+/// verification; a new one is verified only when the (management) caller says so.
+fn verification(
+    stored: Option<(bool, &Option<String>, &Option<String>)>,
+    supplied: Option<bool>,
+    now: &str,
+) -> (bool, Option<String>, Option<String>) {
+    match stored {
+        Some((verified, by, at)) => (verified, by.clone(), at.clone()),
+        None if supplied == Some(true) => (true, Some("ADMIN".into()), Some(now.to_string())),
+        None => (false, None, None),
+    }
 }
 
 /// The new mobile list; unchanged numbers keep their stored verification.
@@ -563,21 +566,10 @@ fn merge_mobiles(stored: &[Mobile], input: Vec<MobileInput>, now: &str) -> crate
             return Err(crate::Error::bad(format!("mobile number {number} is listed twice")));
         }
         let previous = stored.iter().find(|m| m.number == number);
-        let mut mobile = Mobile { name, number, tags: tags.unwrap_or_default(), ..Default::default() };
-        match previous {
-            Some(p) => {
-                mobile.verified = p.verified;
-                mobile.verified_by = p.verified_by.clone();
-                mobile.verified_date_time = p.verified_date_time.clone();
-            }
-            None if verified == Some(true) => {
-                mobile.verified = true;
-                mobile.verified_by = Some("ADMIN".into());
-                mobile.verified_date_time = Some(now.to_string());
-            }
-            None => {}
-        }
-        out.push(mobile);
+        let stored = previous.map(|p| (p.verified, &p.verified_by, &p.verified_date_time));
+        let (verified, verified_by, verified_date_time) = verification(stored, verified, now);
+        let tags = tags.unwrap_or_default();
+        out.push(Mobile { name, number, verified, verified_by, verified_date_time, tags });
     }
     Ok(out)
 }

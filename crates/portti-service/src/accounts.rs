@@ -168,7 +168,7 @@ impl Directory {
         caller.require(Permission::ACCOUNT_VIEW)?;
         let limit = effective_limit(search.limit)?;
         let filter = search_filter(&search)?;
-        let start = search.page.checked_mul(u64::from(limit)).unwrap_or(u64::MAX);
+        let start = search.page.saturating_mul(u64::from(limit));
         let mut tx = self.read().await?;
         let ns = service(caller, tx.as_mut()).await?;
         let filter = match caller.only_user() {

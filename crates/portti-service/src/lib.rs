@@ -10,6 +10,7 @@ mod groups;
 mod jwt;
 mod migration;
 mod namespaces;
+mod outbox;
 mod password;
 mod passwords;
 mod present;
@@ -27,7 +28,7 @@ pub use caller::Caller;
 pub use clients::NewClient;
 pub use password::HashCost;
 pub use portti_core as core;
-pub use portti_store::{PoolStats, Store};
+pub use portti_store::{OutboxFilter, PoolStats, Store};
 pub use tokens::{OAuthError, TokenResponse, TokenSettings, SCOPES};
 
 use portti_core::filter::Filter;

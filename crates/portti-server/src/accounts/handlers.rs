@@ -28,7 +28,7 @@ fn with_405(r: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
 #[utoipa::path(get, path = "/auth/v1/customer/services/accounts", tag = "accounts", params(ListParams),
     responses((status = 200, description = "A page of accounts", body = AccountList),
         (status = 400, description = "Bad paging or search", body = ErrorBody)),
-    security(("basic" = [])))]
+    security(("bearer" = []), ("basic" = [])))]
 async fn list_accounts(
     State(s): State<AppState>,
     auth: Auth,
@@ -40,11 +40,11 @@ async fn list_accounts(
 
 /// Create an account in the service. Groups of `memberships` must exist in the service
 /// (by id, else by name); roles are `"0"` User and `"1"` Administrator.
-#[utoipa::path(post, path = "/auth/v1/customer/services/accounts", tag = "accounts", request_body = AccountBody,
-    responses((status = 201, description = "The new account", body = AccountView),
+#[utoipa::path(post, path = "/auth/v1/customer/services/accounts", tag = "accounts",
+    request_body = AccountBody, responses((status = 201, description = "The new account", body = AccountView),
         (status = 400, description = "Bad input, unknown group or role", body = ErrorBody),
         (status = 409, description = "The login is taken", body = ErrorBody)),
-    security(("basic" = [])))]
+    security(("bearer" = []), ("basic" = [])))]
 async fn create_account(
     State(s): State<AppState>,
     auth: Auth,
@@ -64,7 +64,7 @@ async fn create_account(
     params(("id" = String, Path, description = "Account id")),
     responses((status = 200, description = "The account", body = AccountView),
         (status = 404, description = "No such account in the service", body = ErrorBody)),
-    security(("basic" = [])))]
+    security(("bearer" = []), ("basic" = [])))]
 async fn get_account(
     State(s): State<AppState>,
     auth: Auth,
@@ -82,7 +82,7 @@ async fn get_account(
         (status = 400, description = "Bad input, unknown group or role", body = ErrorBody),
         (status = 404, description = "No such account in the service", body = ErrorBody),
         (status = 409, description = "The login is taken", body = ErrorBody)),
-    security(("basic" = [])))]
+    security(("bearer" = []), ("basic" = [])))]
 async fn update_account(
     State(s): State<AppState>,
     auth: Auth,
@@ -98,7 +98,7 @@ async fn update_account(
     params(("id" = String, Path, description = "Account id")),
     responses((status = 204, description = "Deleted"),
         (status = 404, description = "No such account in the service", body = ErrorBody)),
-    security(("basic" = [])))]
+    security(("bearer" = []), ("basic" = [])))]
 async fn delete_account(State(s): State<AppState>, auth: Auth, id: PathId) -> AccountsResult<StatusCode> {
     s.dir.delete_account(&auth.0, &id.0).await?;
     Ok(StatusCode::NO_CONTENT)

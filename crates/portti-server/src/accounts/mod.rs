@@ -12,6 +12,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portti_core::Error;
 use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 /// Base path of the dialect.
@@ -62,9 +63,18 @@ type Json<T> = crate::extract::Json<T, Accounts>;
 type Query<T> = crate::extract::Query<T, Accounts>;
 type PathId = crate::extract::PathId<Accounts>;
 
-/// Every route of the dialect, documented.
+/// Every route of the dialect, documented, with the Bearer scheme its callers use.
 pub fn routes() -> OpenApiRouter<AppState> {
-    handlers::routes().route(&format!("{BASE}/{{id}}/{{*rest}}"), axum::routing::any(unknown_route))
+    let mut router =
+        handlers::routes().route(&format!("{BASE}/{{id}}/{{*rest}}"), axum::routing::any(unknown_route));
+    let bearer = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("JWT")
+        .description(Some("A token from `POST /openid/token`, or a `portti client token`"))
+        .build();
+    let components = router.get_openapi_mut().components.get_or_insert_with(Default::default);
+    components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    router
 }
 
 /// A method the endpoint does not have, in this dialect's shape.

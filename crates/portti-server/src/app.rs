@@ -1,11 +1,12 @@
 //! The whole HTTP application: every dialect, the operator endpoints, and the layers around them.
 
-use crate::dialect::{ApiError, Dialect};
+use crate::dialect::Dialect;
 use crate::extract::BODY_LIMIT;
 use crate::ops::metrics::{self, Metrics};
 use crate::v1::{self, V1};
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Router;
 use portti_core::Error;
 use portti_service::Directory;
@@ -59,16 +60,27 @@ pub struct Docs {
         (name = "openid", description = "OAuth2 / OpenID Connect: tokens, userinfo, discovery"),
         (name = "operations", description = "Health, metrics and this documentation (no authentication)")
     ),
-    modifiers(&BasicAuth)
+    modifiers(&Credentials)
 )]
 struct ApiDoc;
 
-struct BasicAuth;
+/// The two ways to authenticate, on every dialect.
+struct Credentials;
 
-impl Modify for BasicAuth {
+impl Modify for Credentials {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        let scheme = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build());
-        api.components.get_or_insert_with(Default::default).add_security_scheme("basic", scheme);
+        let components = api.components.get_or_insert_with(Default::default);
+        let basic = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Basic)
+            .description(Some("A management client's id and secret"))
+            .build();
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some("A token from `POST /openid/token`, or a `portti client token`"))
+            .build();
+        components.add_security_scheme("basic", SecurityScheme::Http(basic));
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
     }
 }
 
@@ -104,14 +116,23 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
         .with_state(state)
 }
 
+/// An error in the shape of the dialect the path belongs to.
+fn error_at(path: &str, status: StatusCode, message: String) -> Response {
+    if path.starts_with(crate::accounts::BASE) {
+        crate::accounts::error_body(status, message)
+    } else {
+        v1::error_body(status, message)
+    }
+}
+
 async fn unknown_route(req: Request) -> Response {
     let msg = format!("no such endpoint: {} {}", req.method(), req.uri().path());
-    ApiError::<V1>::from(Error::NotFound(msg)).into_response()
+    error_at(req.uri().path(), StatusCode::NOT_FOUND, msg)
 }
 
 async fn method_not_allowed(req: Request) -> Response {
     let msg = format!("method {} is not allowed on {}", req.method(), req.uri().path());
-    v1::error_body(axum::http::StatusCode::METHOD_NOT_ALLOWED, msg)
+    error_at(req.uri().path(), StatusCode::METHOD_NOT_ALLOWED, msg)
 }
 
 /// Serve `app` on `listener` until `shutdown` resolves, then finish in-flight requests.

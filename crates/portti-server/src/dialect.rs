@@ -1,5 +1,6 @@
 //! What differs between wire dialects outside their handlers: how errors look.
 
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portti_core::Error;
 use std::marker::PhantomData;
@@ -32,3 +33,18 @@ impl<D: Dialect> IntoResponse for ApiError<D> {
 
 /// A handler result in dialect `D`.
 pub type ApiResult<T, D> = Result<T, ApiError<D>>;
+
+/// The headers every error response carries: the authentication `challenge` on 401,
+/// a retry hint on 503.
+pub fn with_error_headers(mut resp: Response, challenge: &'static str) -> Response {
+    match resp.status() {
+        StatusCode::UNAUTHORIZED => {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        _ => {}
+    }
+    resp
+}

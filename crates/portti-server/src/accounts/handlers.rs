@@ -1,26 +1,18 @@
 //! `/accounts`: list, create, read, replace, delete the accounts of the caller's service.
 
 use super::wire::{AccountBody, AccountList, AccountView, ListParams};
-use super::{method_not_allowed, AccountsResult, Auth, ErrorBody, Json, PathId, Query, BASE};
+use super::{AccountsResult, Auth, ErrorBody, Json, PathId, Query, BASE};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(with_405(routes!(list_accounts, create_account))).routes(with_405(routes!(
-        get_account,
-        update_account,
-        delete_account
-    )))
-}
-
-/// Answer methods the path does not have in this dialect's error shape.
-fn with_405(r: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
-    let (schemas, paths, methods) = r;
-    (schemas, paths, methods.fallback(method_not_allowed))
+    OpenApiRouter::new()
+        .routes(routes!(list_accounts, create_account))
+        .routes(routes!(get_account, update_account, delete_account))
 }
 
 /// List the accounts of the service, oldest first. Keep asking for `page + 1` while

@@ -47,7 +47,7 @@ fn info(p: Permission) -> PermissionInfo {
 
 /// The permission catalogue (a bare array).
 #[utoipa::path(get, path = "/api/rest/v1/permission", tag = "access rights",
-    responses((status = 200, description = "Every permission", body = Vec<PermissionInfo>)), security(("basic" = [])))]
+    responses((status = 200, description = "Every permission", body = Vec<PermissionInfo>)), security(("basic" = []), ("bearer" = [])))]
 async fn list_permissions(
     State(s): State<AppState>,
     auth: Auth,
@@ -58,7 +58,7 @@ async fn list_permissions(
 /// One permission.
 #[utoipa::path(get, path = "/api/rest/v1/permission/{id}", tag = "access rights",
     params(("id" = String, Path, description = "Permission id")),
-    responses((status = 200, description = "The permission", body = PermissionInfo)), security(("basic" = [])))]
+    responses((status = 200, description = "The permission", body = PermissionInfo)), security(("basic" = []), ("bearer" = [])))]
 async fn get_permission(
     State(s): State<AppState>,
     auth: Auth,
@@ -71,7 +71,7 @@ async fn get_permission(
 
 /// The built-in roles (a bare array).
 #[utoipa::path(get, path = "/api/rest/v1/role/builtin", tag = "access rights",
-    responses((status = 200, description = "Every built-in role", body = Vec<BuiltinRole>)), security(("basic" = [])))]
+    responses((status = 200, description = "Every built-in role", body = Vec<BuiltinRole>)), security(("basic" = []), ("bearer" = [])))]
 async fn list_builtin_roles(State(s): State<AppState>, auth: Auth) -> V1Result<axum::Json<Vec<BuiltinRole>>> {
     Ok(axum::Json(s.dir.builtin_roles(&auth.0)?))
 }
@@ -83,7 +83,7 @@ fn shown(s: &AppState, mut role: CustomRole) -> CustomRole {
 
 /// List custom roles.
 #[utoipa::path(get, path = "/api/rest/v1/role/custom", tag = "access rights", params(ListParams),
-    responses((status = 200, description = "A page of custom roles", body = ListEnvelope<CustomRole>)), security(("basic" = [])))]
+    responses((status = 200, description = "A page of custom roles", body = ListEnvelope<CustomRole>)), security(("basic" = []), ("bearer" = [])))]
 async fn list_roles(
     State(s): State<AppState>,
     auth: Auth,
@@ -95,7 +95,7 @@ async fn list_roles(
 
 /// Create a custom role.
 #[utoipa::path(post, path = "/api/rest/v1/role/custom", tag = "access rights", request_body = CustomRole,
-    responses((status = 201, description = "The new role", body = CustomRole)), security(("basic" = [])))]
+    responses((status = 201, description = "The new role", body = CustomRole)), security(("basic" = []), ("bearer" = [])))]
 async fn create_role(
     State(s): State<AppState>,
     auth: Auth,
@@ -106,14 +106,14 @@ async fn create_role(
 
 /// Read a custom role.
 #[utoipa::path(get, path = "/api/rest/v1/role/custom/{id}", tag = "access rights", params(("id" = String, Path, description = "Role id")),
-    responses((status = 200, description = "The role", body = CustomRole)), security(("basic" = [])))]
+    responses((status = 200, description = "The role", body = CustomRole)), security(("basic" = []), ("bearer" = [])))]
 async fn get_role(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<axum::Json<CustomRole>> {
     Ok(axum::Json(shown(&s, s.dir.role(&auth.0, &id.0).await?)))
 }
 
 /// Update a custom role with a full object.
 #[utoipa::path(put, path = "/api/rest/v1/role/custom/{id}", tag = "access rights", params(("id" = String, Path, description = "Role id")),
-    request_body = CustomRole, responses((status = 200, description = "The updated role", body = CustomRole)), security(("basic" = [])))]
+    request_body = CustomRole, responses((status = 200, description = "The updated role", body = CustomRole)), security(("basic" = []), ("bearer" = [])))]
 async fn update_role(
     State(s): State<AppState>,
     auth: Auth,
@@ -125,7 +125,7 @@ async fn update_role(
 
 /// Delete a custom role.
 #[utoipa::path(delete, path = "/api/rest/v1/role/custom/{id}", tag = "access rights", params(("id" = String, Path, description = "Role id")),
-    responses((status = 204, description = "Deleted")), security(("basic" = [])))]
+    responses((status = 204, description = "Deleted")), security(("basic" = []), ("bearer" = [])))]
 async fn delete_role(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<StatusCode> {
     s.dir.delete_role(&auth.0, &id.0).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -135,14 +135,14 @@ macro_rules! grants {
     ($get:ident, $put:ident, $path:literal, $which:expr, $what:literal) => {
         #[doc = concat!("The user's ", $what, " (a bare array of ids).")]
         #[utoipa::path(get, path = $path, tag = "access rights", params(("id" = String, Path, description = "User id")),
-            responses((status = 200, description = "Ids", body = Vec<String>)), security(("basic" = [])))]
+            responses((status = 200, description = "Ids", body = Vec<String>)), security(("basic" = []), ("bearer" = [])))]
         async fn $get(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<axum::Json<Vec<String>>> {
             Ok(axum::Json(s.dir.user_grants(&auth.0, &id.0, $which).await?))
         }
 
         #[doc = concat!("Add to and remove from the user's ", $what, "; answers the resulting array.")]
         #[utoipa::path(put, path = $path, tag = "access rights", params(("id" = String, Path, description = "User id")),
-            request_body = ListChange, responses((status = 200, description = "Ids", body = Vec<String>)), security(("basic" = [])))]
+            request_body = ListChange, responses((status = 200, description = "Ids", body = Vec<String>)), security(("basic" = []), ("bearer" = [])))]
         async fn $put(State(s): State<AppState>, auth: Auth, id: PathId, body: Json<ListChange>) -> V1Result<axum::Json<Vec<String>>> {
             Ok(axum::Json(s.dir.update_user_grants(&auth.0, &id.0, $which, body.into_inner()).await?))
         }
@@ -174,7 +174,7 @@ grants!(
 /// Everything the user may do, dependencies included (a bare array).
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/permissions/effective", tag = "access rights",
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "Permission ids", body = Vec<Permission>)), security(("basic" = [])))]
+    responses((status = 200, description = "Permission ids", body = Vec<Permission>)), security(("basic" = []), ("bearer" = [])))]
 async fn get_effective_permissions(
     State(s): State<AppState>,
     auth: Auth,

@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The user's custom fields (`{}` when none).
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/customfields", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "A JSON object", body = Object)), security(("basic" = [])))]
+    responses((status = 200, description = "A JSON object", body = Object)), security(("basic" = []), ("bearer" = [])))]
 async fn get_custom_fields(
     State(s): State<AppState>,
     auth: Auth,
@@ -44,7 +44,7 @@ async fn get_custom_fields(
 
 /// Upsert custom fields (top-level keys); answers the resulting object.
 #[utoipa::path(post, path = "/api/rest/v1/user/{id}/customfields", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = Object, responses((status = 200, description = "The resulting object", body = Object)), security(("basic" = [])))]
+    request_body = Object, responses((status = 200, description = "The resulting object", body = Object)), security(("basic" = []), ("bearer" = [])))]
 async fn update_custom_fields(
     State(s): State<AppState>,
     auth: Auth,
@@ -56,7 +56,7 @@ async fn update_custom_fields(
 
 /// Remove every custom field.
 #[utoipa::path(delete, path = "/api/rest/v1/user/{id}/customfields", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 204, description = "Removed")), security(("basic" = [])))]
+    responses((status = 204, description = "Removed")), security(("basic" = []), ("bearer" = [])))]
 async fn delete_custom_fields(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<StatusCode> {
     s.dir.delete_custom_fields(&auth.0, &id.0).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -64,7 +64,7 @@ async fn delete_custom_fields(State(s): State<AppState>, auth: Auth, id: PathId)
 
 /// The user's enterprise (`{}` when none).
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/enterprise", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "The enterprise", body = Enterprise)), security(("basic" = [])))]
+    responses((status = 200, description = "The enterprise", body = Enterprise)), security(("basic" = []), ("bearer" = [])))]
 async fn get_enterprise(
     State(s): State<AppState>,
     auth: Auth,
@@ -75,7 +75,7 @@ async fn get_enterprise(
 
 /// Replace the user's enterprise.
 #[utoipa::path(put, path = "/api/rest/v1/user/{id}/enterprise", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = Enterprise, responses((status = 200, description = "The enterprise", body = Enterprise)), security(("basic" = [])))]
+    request_body = Enterprise, responses((status = 200, description = "The enterprise", body = Enterprise)), security(("basic" = []), ("bearer" = [])))]
 async fn update_enterprise(
     State(s): State<AppState>,
     auth: Auth,
@@ -87,14 +87,14 @@ async fn update_enterprise(
 
 /// The user's legal information (`{}` when none).
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/legal", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "Legal information", body = LegalInfo)), security(("basic" = [])))]
+    responses((status = 200, description = "Legal information", body = LegalInfo)), security(("basic" = []), ("bearer" = [])))]
 async fn get_legal(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<axum::Json<LegalInfo>> {
     Ok(axum::Json(s.dir.legal_info(&auth.0, &id.0).await?))
 }
 
 /// Replace the user's legal information (as a population register would).
 #[utoipa::path(put, path = "/api/rest/v1/user/{id}/legal", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = LegalInfo, responses((status = 200, description = "Legal information", body = LegalInfo)), security(("basic" = [])))]
+    request_body = LegalInfo, responses((status = 200, description = "Legal information", body = LegalInfo)), security(("basic" = []), ("bearer" = [])))]
 async fn update_legal(
     State(s): State<AppState>,
     auth: Auth,
@@ -106,7 +106,7 @@ async fn update_legal(
 
 /// What the user's namespace requires of passwords.
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/password/requirements", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "Requirements", body = PasswordRequirements)), security(("basic" = [])))]
+    responses((status = 200, description = "Requirements", body = PasswordRequirements)), security(("basic" = []), ("bearer" = [])))]
 async fn password_requirements(
     State(s): State<AppState>,
     auth: Auth,
@@ -125,7 +125,7 @@ struct NewPassword {
 
 /// Set the user's password; a weak one answers 200 with `success: false` and the broken rules.
 #[utoipa::path(put, path = "/api/rest/v1/user/{id}/password", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = NewPassword, responses((status = 200, description = "The outcome", body = PasswordUpdateResult)), security(("basic" = [])))]
+    request_body = NewPassword, responses((status = 200, description = "The outcome", body = PasswordUpdateResult)), security(("basic" = []), ("bearer" = [])))]
 async fn change_password(
     State(s): State<AppState>,
     auth: Auth,
@@ -139,7 +139,7 @@ async fn change_password(
 
 /// The user's strong-identification summary.
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/strongidentification", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "The summary", body = StrongIdentification)), security(("basic" = [])))]
+    responses((status = 200, description = "The summary", body = StrongIdentification)), security(("basic" = []), ("bearer" = [])))]
 async fn get_strong_identification(
     State(s): State<AppState>,
     auth: Auth,
@@ -160,7 +160,7 @@ struct Report {
 
 /// Record a strong identification; answers the updated summary.
 #[utoipa::path(post, path = "/api/rest/v1/user/{id}/strongidentification", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = Report, responses((status = 200, description = "The summary", body = StrongIdentification)), security(("basic" = [])))]
+    request_body = Report, responses((status = 200, description = "The summary", body = StrongIdentification)), security(("basic" = []), ("bearer" = [])))]
 async fn report_strong_identification(
     State(s): State<AppState>,
     auth: Auth,
@@ -174,7 +174,7 @@ async fn report_strong_identification(
 /// The user's strong-identification history (filter, paging, `sortBy`).
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/strongidentification/history", tag = "users",
     params(("id" = String, Path, description = "User id"), ListParams),
-    responses((status = 200, description = "A page of entries", body = ListEnvelope<StrongIdentification>)), security(("basic" = [])))]
+    responses((status = 200, description = "A page of entries", body = ListEnvelope<StrongIdentification>)), security(("basic" = []), ("bearer" = [])))]
 async fn strong_identification_history(
     State(s): State<AppState>,
     auth: Auth,
@@ -188,7 +188,7 @@ async fn strong_identification_history(
 /// One strong-identification history entry.
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/strongidentification/history/{entryId}", tag = "users",
     params(("id" = String, Path, description = "User id"), ("entryId" = String, Path, description = "Entry id")),
-    responses((status = 200, description = "The entry", body = StrongIdentification)), security(("basic" = [])))]
+    responses((status = 200, description = "The entry", body = StrongIdentification)), security(("basic" = []), ("bearer" = [])))]
 async fn strong_identification_entry(
     State(s): State<AppState>,
     auth: Auth,
@@ -199,7 +199,7 @@ async fn strong_identification_entry(
 
 /// The user's student state (`UNKNOWN` when none).
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}/student/state", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 200, description = "The state", body = StudentState)), security(("basic" = [])))]
+    responses((status = 200, description = "The state", body = StudentState)), security(("basic" = []), ("bearer" = [])))]
 async fn get_student_state(
     State(s): State<AppState>,
     auth: Auth,
@@ -210,7 +210,7 @@ async fn get_student_state(
 
 /// Set the user's student state (mirrored into `customerGroupInfo`).
 #[utoipa::path(post, path = "/api/rest/v1/user/{id}/student/state", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = StudentState, responses((status = 200, description = "The state", body = StudentState)), security(("basic" = [])))]
+    request_body = StudentState, responses((status = 200, description = "The state", body = StudentState)), security(("basic" = []), ("bearer" = [])))]
 async fn update_student_state(
     State(s): State<AppState>,
     auth: Auth,
@@ -222,7 +222,7 @@ async fn update_student_state(
 
 /// Move the user to another namespace; answers the user as it now exists there.
 #[utoipa::path(post, path = "/api/rest/v1/user/{id}/migratenamespace", tag = "users", params(("id" = String, Path, description = "User id")),
-    request_body = NamespaceMigrationOptions, responses((status = 200, description = "The moved user", body = User)), security(("basic" = [])))]
+    request_body = NamespaceMigrationOptions, responses((status = 200, description = "The moved user", body = User)), security(("basic" = []), ("bearer" = [])))]
 async fn migrate_namespace(
     State(s): State<AppState>,
     auth: Auth,

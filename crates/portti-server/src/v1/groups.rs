@@ -22,7 +22,7 @@ fn shown(state: &AppState, mut g: Group) -> Group {
 
 /// List the groups the caller may see.
 #[utoipa::path(get, path = "/api/rest/v1/group", tag = "groups", params(ListParams),
-    responses((status = 200, description = "A page of groups", body = ListEnvelope<Group>)), security(("basic" = [])))]
+    responses((status = 200, description = "A page of groups", body = ListEnvelope<Group>)), security(("basic" = []), ("bearer" = [])))]
 async fn list_groups(
     State(s): State<AppState>,
     auth: Auth,
@@ -35,7 +35,7 @@ async fn list_groups(
 /// Create a group; `memberOf` names its parent groups.
 #[utoipa::path(post, path = "/api/rest/v1/group", tag = "groups", request_body = Group,
     responses((status = 201, description = "The new group", body = Group), (status = 409, description = "Name taken", body = super::ErrorBody)),
-    security(("basic" = [])))]
+    security(("basic" = []), ("bearer" = [])))]
 async fn create_group(
     State(s): State<AppState>,
     auth: Auth,
@@ -46,14 +46,14 @@ async fn create_group(
 
 /// Read a group.
 #[utoipa::path(get, path = "/api/rest/v1/group/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
-    responses((status = 200, description = "The group", body = Group)), security(("basic" = [])))]
+    responses((status = 200, description = "The group", body = Group)), security(("basic" = []), ("bearer" = [])))]
 async fn get_group(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<axum::Json<Group>> {
     Ok(axum::Json(shown(&s, s.dir.group(&auth.0, &id.0).await?)))
 }
 
 /// Update a group with a full object; the path id wins over the body's.
 #[utoipa::path(put, path = "/api/rest/v1/group/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
-    request_body = Group, responses((status = 200, description = "The updated group", body = Group)), security(("basic" = [])))]
+    request_body = Group, responses((status = 200, description = "The updated group", body = Group)), security(("basic" = []), ("bearer" = [])))]
 async fn update_group(
     State(s): State<AppState>,
     auth: Auth,
@@ -65,7 +65,7 @@ async fn update_group(
 
 /// Delete a group; it leaves every user's and group's `memberOf`.
 #[utoipa::path(delete, path = "/api/rest/v1/group/{id}", tag = "groups", params(("id" = String, Path, description = "Group id")),
-    responses((status = 204, description = "Deleted")), security(("basic" = [])))]
+    responses((status = 204, description = "Deleted")), security(("basic" = []), ("bearer" = [])))]
 async fn delete_group(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<StatusCode> {
     s.dir.delete_group(&auth.0, &id.0).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -73,7 +73,7 @@ async fn delete_group(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Re
 
 /// Every group nested under this one, transitively (a bare array).
 #[utoipa::path(get, path = "/api/rest/v1/group/{id}/nested", tag = "groups", params(("id" = String, Path, description = "Group id")),
-    responses((status = 200, description = "The nested groups", body = Vec<Group>)), security(("basic" = [])))]
+    responses((status = 200, description = "The nested groups", body = Vec<Group>)), security(("basic" = []), ("bearer" = [])))]
 async fn nested_groups(
     State(s): State<AppState>,
     auth: Auth,

@@ -8,7 +8,7 @@ mod users;
 
 use crate::dialect::{ApiResult, Dialect};
 use crate::AppState;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portti_core::page::{Page, PageRequest, Sort};
 use portti_core::Error;
@@ -31,23 +31,9 @@ impl Dialect for V1 {
 
 /// An error response with this dialect's body.
 pub fn error_body(status: StatusCode, message: String) -> Response {
-    {
-        let body = ErrorBody { error_message: message, status_code: status.as_u16() };
-        let mut resp = (status, axum::Json(body)).into_response();
-        match status {
-            StatusCode::UNAUTHORIZED => {
-                resp.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"portti\", Bearer realm=\"portti\""),
-                );
-            }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            }
-            _ => {}
-        }
-        resp
-    }
+    let body = ErrorBody { error_message: message, status_code: status.as_u16() };
+    let challenge = "Basic realm=\"portti\", Bearer realm=\"portti\"";
+    crate::dialect::with_error_headers((status, axum::Json(body)).into_response(), challenge)
 }
 
 /// The error body of the Management API.

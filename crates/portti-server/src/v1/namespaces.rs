@@ -23,7 +23,7 @@ fn shown(state: &AppState, mut ns: Namespace) -> Namespace {
 
 /// List the namespaces the caller may see.
 #[utoipa::path(get, path = "/api/rest/v1/namespace", tag = "namespaces", params(ListParams),
-    responses((status = 200, description = "A page of namespaces", body = ListEnvelope<Namespace>)), security(("basic" = [])))]
+    responses((status = 200, description = "A page of namespaces", body = ListEnvelope<Namespace>)), security(("basic" = []), ("bearer" = [])))]
 async fn list_namespaces(
     State(s): State<AppState>,
     auth: Auth,
@@ -36,7 +36,7 @@ async fn list_namespaces(
 /// Create a namespace. `validFrom` defaults to now; a default policy is attached.
 #[utoipa::path(post, path = "/api/rest/v1/namespace", tag = "namespaces", request_body = Namespace,
     responses((status = 201, description = "The new namespace", body = Namespace), (status = 409, description = "Code taken", body = super::ErrorBody)),
-    security(("basic" = [])))]
+    security(("basic" = []), ("bearer" = [])))]
 async fn create_namespace(
     State(s): State<AppState>,
     auth: Auth,
@@ -48,7 +48,7 @@ async fn create_namespace(
 /// Read a namespace by id or code.
 #[utoipa::path(get, path = "/api/rest/v1/namespace/{idOrCode}", tag = "namespaces",
     params(("idOrCode" = String, Path, description = "Namespace id or code")),
-    responses((status = 200, description = "The namespace", body = Namespace)), security(("basic" = [])))]
+    responses((status = 200, description = "The namespace", body = Namespace)), security(("basic" = []), ("bearer" = [])))]
 async fn get_namespace(
     State(s): State<AppState>,
     auth: Auth,
@@ -60,7 +60,7 @@ async fn get_namespace(
 /// Update a namespace with a full object; its code and policy stay as they are.
 #[utoipa::path(put, path = "/api/rest/v1/namespace/{idOrCode}", tag = "namespaces",
     params(("idOrCode" = String, Path, description = "Namespace id or code")), request_body = Namespace,
-    responses((status = 200, description = "The updated namespace", body = Namespace)), security(("basic" = [])))]
+    responses((status = 200, description = "The updated namespace", body = Namespace)), security(("basic" = []), ("bearer" = [])))]
 async fn update_namespace(
     State(s): State<AppState>,
     auth: Auth,
@@ -74,7 +74,7 @@ async fn update_namespace(
 #[utoipa::path(delete, path = "/api/rest/v1/namespace/{idOrCode}", tag = "namespaces",
     params(("idOrCode" = String, Path, description = "Namespace id or code")),
     responses((status = 204, description = "Deleted"), (status = 409, description = "Users remain", body = super::ErrorBody)),
-    security(("basic" = [])))]
+    security(("basic" = []), ("bearer" = [])))]
 async fn delete_namespace(State(s): State<AppState>, auth: Auth, key: PathId) -> V1Result<StatusCode> {
     s.dir.delete_namespace(&auth.0, &key.0).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -58,7 +58,12 @@ impl Directory {
 
     /// Queue `count` test messages to `to` (for operators checking their gateway), in one
     /// transaction; each text names its message id.
-    pub async fn send_test_messages(&self, channel: Channel, to: &str, count: u32) -> Result<Vec<OutboxMessage>> {
+    pub async fn send_test_messages(
+        &self,
+        channel: Channel,
+        to: &str,
+        count: u32,
+    ) -> Result<Vec<OutboxMessage>> {
         let mut tx = self.write().await?;
         let mut queued = Vec::new();
         for _ in 0..count.max(1) {

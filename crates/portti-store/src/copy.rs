@@ -20,6 +20,7 @@ pub const TABLES: &[&str] = &[
     "oidc_clients",
     "api_tokens",
     "refresh_tokens",
+    "outbox",
 ];
 
 /// Rows copied per batch.

@@ -10,8 +10,8 @@ mod sqlite;
 use async_trait::async_trait;
 use portti_core::filter::Filter;
 use portti_core::model::{
-    ApiToken, CustomRole, Group, ManagementClient, Namespace, OidcClient, RefreshGrant, StrongIdentification,
-    User, UserFacets,
+    ApiToken, Channel, CustomRole, Group, ManagementClient, Namespace, OidcClient, OutboxMessage,
+    RefreshGrant, StrongIdentification, User, UserFacets,
 };
 use portti_core::page::{Page, PageRequest};
 use portti_core::Result;
@@ -49,6 +49,52 @@ pub struct PoolStats {
     pub size: u32,
     /// Idle connections.
     pub idle: u32,
+}
+
+/// Which outbox messages to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutboxFilter {
+    /// Only this channel.
+    pub channel: Option<Channel>,
+    /// Only messages to this recipient (compared case-insensitively).
+    pub recipient: Option<String>,
+}
+
+/// A delivery worker asking for due messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// Who claims (unique per running node).
+    pub node: String,
+    /// Only messages of these channels (the ones the node has a gateway for).
+    pub channels: Vec<Channel>,
+    /// The current instant (epoch ms): pending messages due by then, and claims expired by then.
+    pub now_ms: i64,
+    /// Until when the claim holds (epoch ms); after it another node may take the message.
+    pub until_ms: i64,
+    /// At most this many messages.
+    pub limit: u32,
+}
+
+/// How one claimed delivery ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    /// The gateway accepted the message at this instant (epoch ms).
+    Sent {
+        /// When.
+        at_ms: i64,
+    },
+    /// It failed for now; try again at `at_ms`.
+    Retry {
+        /// The next attempt (epoch ms).
+        at_ms: i64,
+        /// Why it failed.
+        error: String,
+    },
+    /// It failed for good.
+    Failed {
+        /// Why.
+        error: String,
+    },
 }
 
 /// A directory store: hands out transactions.
@@ -197,6 +243,21 @@ pub trait Tx: Send {
     async fn insert_refresh(&mut self, hash: &str, grant: &RefreshGrant) -> Result<()>;
     /// Use up a refresh token: remove it and return what it granted.
     async fn take_refresh(&mut self, hash: &str) -> Result<Option<RefreshGrant>>;
+
+    /// Put a message in the outbox; it is delivered once this transaction commits.
+    async fn enqueue_message(&mut self, msg: &OutboxMessage) -> Result<()>;
+    /// Outbox messages in the order they were written (newest last).
+    async fn outbox_messages(&mut self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>>;
+    /// How many messages wait for delivery (pending or being sent).
+    async fn outbox_backlog(&mut self) -> Result<u64>;
+    /// Claim due messages for delivery: pending ones whose time has come and ones whose
+    /// claim expired. Each is marked `sending` for `claim.node` and its attempt counted.
+    /// Commit before delivering: other nodes then skip them (rows locked by a concurrent
+    /// claim are skipped too, never waited for).
+    async fn claim_messages(&mut self, claim: &Claim) -> Result<Vec<OutboxMessage>>;
+    /// Record how a delivery that `node` claimed ended; false when the node no longer
+    /// holds the claim (it expired and another node took the message).
+    async fn record_delivery(&mut self, id: &str, node: &str, outcome: &DeliveryOutcome) -> Result<bool>;
 
     /// Rows in one of the [`TABLES`].
     async fn row_count(&mut self, table: &str) -> Result<u64>;

@@ -1,9 +1,10 @@
-//! The command line: `serve`, `client`, `migrate`.
+//! The command line: `serve`, `client`, `oidc-client`, `outbox`, `migrate`.
 
 use crate::config::{Flags, ServeFlags, Settings};
 use clap::{Parser, Subcommand};
+use portti_core::model::{Channel, OutboxMessage};
 use portti_core::permission::Permission;
-use portti_service::{Config, Directory, NewClient, TokenSettings};
+use portti_service::{Config, Directory, NewClient, OutboxFilter, TokenSettings};
 use portti_store::OpenOptions;
 use serde_json::json;
 use std::sync::Arc;
@@ -28,6 +29,9 @@ enum Command {
     /// Manage OIDC clients (applications whose users sign in with Portti).
     #[command(subcommand, name = "oidc-client")]
     OidcClient(OidcClientCommand),
+    /// Read the outbox (every mail and SMS the server produced) and queue test messages.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Apply database migrations and exit.
     Migrate,
     /// Copy a whole directory from one store to another, empty one (SQLite to PostgreSQL or back).
@@ -111,6 +115,38 @@ enum OidcClientCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// List messages, newest last: a table, or one JSON object per line with --json.
+    List {
+        /// Only messages to this address or number.
+        #[arg(long, value_name = "ADDRESS")]
+        to: Option<String>,
+        /// Only this channel.
+        #[arg(long, value_parser = parse_channel)]
+        channel: Option<Channel>,
+        /// One JSON object per line: {"id","channel","to","subject","text","html","status","created",...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a test message; a running `portti serve` delivers it through the configured gateway.
+    SendTest {
+        /// email or sms.
+        #[arg(long, value_parser = parse_channel)]
+        channel: Channel,
+        /// The address or number to send to.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// How many messages to queue.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+    },
+}
+
+fn parse_channel(s: &str) -> Result<Channel, String> {
+    s.parse().map_err(|e: portti_core::Error| e.to_string())
+}
+
 fn parse_permission(s: &str) -> Result<Permission, String> {
     s.parse().map_err(|e| {
         let all: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
@@ -146,6 +182,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
             let dir = open_directory(&settings, None).await?;
             let out = oidc_client_command(&dir, cmd).await;
+            dir.store().close().await;
+            out
+        }
+        Command::Outbox(cmd) => {
+            let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
+            let dir = open_directory(&settings, None).await?;
+            let out = outbox_command(&dir, cmd).await;
             dir.store().close().await;
             out
         }
@@ -271,4 +314,82 @@ async fn oidc_client_command(dir: &Directory, cmd: OidcClientCommand) -> Result<
         }
     }
     Ok(())
+}
+
+async fn outbox_command(dir: &Directory, cmd: OutboxCommand) -> Result<(), String> {
+    match cmd {
+        OutboxCommand::List { to, channel, json } => {
+            let messages =
+                dir.outbox(&OutboxFilter { channel, recipient: to }).await.map_err(|e| e.to_string())?;
+            if json {
+                for m in &messages {
+                    println!("{}", outbox_json(m));
+                }
+            } else {
+                print!("{}", outbox_table(&messages));
+            }
+        }
+        OutboxCommand::SendTest { channel, to, count } => {
+            let queued = dir.send_test_messages(channel, &to, count).await.map_err(|e| e.to_string())?;
+            for m in &queued {
+                println!("{}", json!({"id": m.id, "channel": m.channel.as_str(), "to": m.recipient}));
+            }
+            eprintln!(
+                "portti: {} test {} queued; a running `portti serve` with a gateway for {channel} delivers {}",
+                queued.len(),
+                if queued.len() == 1 { "message" } else { "messages" },
+                if queued.len() == 1 { "it" } else { "them" },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One outbox message as `portti outbox list --json` prints it.
+fn outbox_json(m: &OutboxMessage) -> serde_json::Value {
+    let mut v = json!({
+        "id": m.id,
+        "channel": m.channel.as_str(),
+        "to": m.recipient,
+        "subject": m.subject,
+        "text": m.text,
+        "html": m.html,
+        "status": m.status.as_str(),
+        "created": portti_core::time::format_ms(m.created_ms),
+        "attempts": m.attempts,
+        "lastError": m.last_error,
+        "sent": m.sent_ms.map(portti_core::time::format_ms),
+    });
+    if let Some(from) = &m.sender {
+        v["from"] = json!(from);
+    }
+    if !m.attachments.is_empty() {
+        v["attachments"] = json!(m.attachments);
+    }
+    v
+}
+
+/// The outbox as a table for people.
+fn outbox_table(messages: &[OutboxMessage]) -> String {
+    let mut out = format!(
+        "{:<24}  {:<24}  {:<5}  {:<7}  {:>3}  {:<30}  {}\n",
+        "CREATED", "ID", "CHAN", "STATUS", "TRY", "TO", "SUBJECT / TEXT"
+    );
+    for m in messages {
+        let about = m.subject.as_deref().or(m.text.as_deref()).unwrap_or_default();
+        let about: String = about.lines().next().unwrap_or_default().chars().take(60).collect();
+        out.push_str(&format!(
+            "{:<24}  {:<24}  {:<5}  {:<7}  {:>3}  {:<30}  {about}\n",
+            portti_core::time::format_ms(m.created_ms),
+            m.id,
+            m.channel.as_str(),
+            m.status.as_str(),
+            m.attempts,
+            m.recipient,
+        ));
+    }
+    if messages.is_empty() {
+        out.push_str("(the outbox is empty)\n");
+    }
+    out
 }

@@ -55,6 +55,13 @@ struct File {
     access_token_ttl: Option<i64>,
     bootstrap_client_id: Option<String>,
     bootstrap_client_secret: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    sms_webhook_url: Option<String>,
+    sms_from: Option<String>,
+    outbox_retry_base_ms: Option<u64>,
+    outbox_max_attempts: Option<u32>,
+    outbox_claim_ms: Option<u64>,
 }
 
 /// Resolved settings.
@@ -66,6 +73,26 @@ pub struct Settings {
     pub hash_cost: HashCost,
     pub access_token_ttl: i64,
     pub bootstrap: Option<(String, String)>,
+    pub outbox: OutboxSettings,
+}
+
+/// Where outgoing mail and SMS go, and how delivery retries (`PORTTI_SMTP_URL`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct OutboxSettings {
+    /// `smtp://host:port`, `smtps://user:pass@host`, `smtp://host?tls=starttls`; unset: mail stays in the outbox.
+    pub smtp_url: Option<String>,
+    /// The default mail sender.
+    pub mail_from: Option<String>,
+    /// Where SMS are POSTed as JSON; unset: SMS stay in the outbox.
+    pub sms_webhook_url: Option<String>,
+    /// The default SMS originator.
+    pub sms_from: Option<String>,
+    /// The first retry's delay (ms), doubling per attempt.
+    pub retry_base_ms: Option<u64>,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: Option<u32>,
+    /// How long a node's claim on a message holds (ms) before another node may take it.
+    pub claim_ms: Option<u64>,
 }
 
 impl Settings {
@@ -100,6 +127,15 @@ impl Settings {
                 )
             }
         };
+        let outbox = OutboxSettings {
+            smtp_url: env("PORTTI_SMTP_URL").or(file.smtp_url),
+            mail_from: env("PORTTI_MAIL_FROM").or(file.mail_from),
+            sms_webhook_url: env("PORTTI_SMS_WEBHOOK_URL").or(file.sms_webhook_url),
+            sms_from: env("PORTTI_SMS_FROM").or(file.sms_from),
+            retry_base_ms: env_number("PORTTI_OUTBOX_RETRY_BASE_MS")?.or(file.outbox_retry_base_ms),
+            max_attempts: env_number("PORTTI_OUTBOX_MAX_ATTEMPTS")?.or(file.outbox_max_attempts),
+            claim_ms: env_number("PORTTI_OUTBOX_CLAIM_MS")?.or(file.outbox_claim_ms),
+        };
         Ok(Settings {
             listen: serve.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
@@ -107,12 +143,19 @@ impl Settings {
             hash_cost,
             access_token_ttl: flags.access_token_ttl.or(file.access_token_ttl).unwrap_or(3600).max(1),
             bootstrap,
+            outbox,
         })
     }
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, String> {
+    env(name)
+        .map(|v| v.trim().parse().map_err(|_| format!("{name} must be a whole number, not '{v}'")))
+        .transpose()
 }
 
 fn read_file(path: &Path) -> Result<File, String> {

@@ -1,8 +1,10 @@
 //! `portti serve`: open the store, make sure a client exists, serve until told to stop.
 
 use crate::cli::open_directory;
-use crate::config::Settings;
+use crate::config::{OutboxSettings, Settings};
+use portti_delivery::{Gateways, MailGateway, Running, SmsGateway};
 use std::sync::Arc;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 /// Run the server until SIGTERM or SIGINT, then finish in-flight requests and close the store.
@@ -20,11 +22,14 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     let dir = Arc::new(open_directory(&settings, Some(&public_url)).await?);
     tracing::info!(store = dir.store().backend(), url = %redact(&settings.database_url), "store opened");
     ensure_client(&dir, &settings).await?;
+    let delivery = start_delivery(&dir, &settings.outbox).await?;
     let app = portti_server::router(Arc::clone(&dir), &public_url);
     tracing::info!(%public_url, "portti listening on http://{addr}");
     eprintln!("portti listening on http://{addr}");
-    portti_server::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    let served = portti_server::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string());
+    delivery.stop().await;
     dir.store().close().await;
+    served?;
     tracing::info!("portti stopped");
     Ok(())
 }
@@ -47,6 +52,53 @@ async fn ensure_client(dir: &portti_service::Directory, settings: &Settings) -> 
         );
     }
     Ok(())
+}
+
+/// The outbox delivery worker, with a gateway for each configured channel; says at start
+/// which channels are not delivered (their messages stay in the outbox).
+async fn start_delivery(dir: &portti_service::Directory, o: &OutboxSettings) -> Result<Running, String> {
+    let mut gateways = Gateways::default();
+    match &o.smtp_url {
+        Some(url) => {
+            let from = o.mail_from.clone().unwrap_or_else(|| {
+                tracing::warn!("PORTTI_MAIL_FROM is unset: mail is sent from portti@localhost");
+                "portti@localhost".into()
+            });
+            let gateway = MailGateway::new(url, &from)?;
+            tracing::info!(relay = gateway.relay(), %from, "mail is delivered by SMTP");
+            gateways.mail = Some(gateway);
+        }
+        None => tracing::warn!(
+            "mail is not delivered: PORTTI_SMTP_URL is unset; messages stay in the outbox — `portti outbox list`"
+        ),
+    }
+    match &o.sms_webhook_url {
+        Some(url) => {
+            let from = o.sms_from.clone().unwrap_or_else(|| "Portti".into());
+            let gateway = SmsGateway::new(url, &from)?;
+            tracing::info!(webhook = %gateway.endpoint(), %from, "SMS are delivered by the webhook");
+            gateways.sms = Some(gateway);
+        }
+        None => tracing::warn!(
+            "SMS are not delivered: PORTTI_SMS_WEBHOOK_URL is unset; messages stay in the outbox — `portti outbox list`"
+        ),
+    }
+    let mut pace = portti_delivery::Settings::default();
+    if let Some(ms) = o.retry_base_ms {
+        pace.retry_base = Duration::from_millis(ms.max(1));
+    }
+    if let Some(n) = o.max_attempts {
+        pace.max_attempts = n.max(1);
+    }
+    if let Some(ms) = o.claim_ms {
+        pace.claim = Duration::from_millis(ms.max(1000));
+    }
+    match dir.outbox_backlog().await {
+        Ok(0) => {}
+        Ok(backlog) => tracing::info!(backlog, "messages wait in the outbox"),
+        Err(e) => tracing::warn!(error = %e, "cannot count the outbox backlog"),
+    }
+    Ok(Running::start(Arc::clone(dir.store()), gateways, pace))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -4,6 +4,7 @@ mod client;
 mod facets;
 mod group;
 mod namespace;
+mod outbox;
 mod user;
 
 pub use client::{ApiToken, ManagementClient, OidcClient, RefreshGrant, GRANTS};
@@ -15,6 +16,7 @@ pub use group::{Group, GroupChanges};
 pub use namespace::{
     DefaultGroupPolicy, LoginIpRule, Namespace, NamespaceChanges, ResetPasswordOptions, SmsSettings,
 };
+pub use outbox::{Attachment, Channel, MessageStatus, OutboxMessage};
 pub use user::{
     Address, Consents, CustomerGroupInfo, EmailAddress, EmailInput, Mobile, MobileInput, Names, PlaceOfBirth,
     StrongIdentification, User, UserChanges,

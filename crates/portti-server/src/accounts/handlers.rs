@@ -10,9 +10,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_accounts, create_account))
-        .routes(routes!(get_account, update_account, delete_account))
+    OpenApiRouter::new().routes(routes!(list_accounts, create_account)).routes(routes!(
+        get_account,
+        update_account,
+        delete_account
+    ))
 }
 
 /// List the accounts of the service, oldest first. Keep asking for `page + 1` while

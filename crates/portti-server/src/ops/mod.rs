@@ -35,11 +35,11 @@ async fn healthz(State(s): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus text: requests by route and status, latencies, store pool.
+/// Prometheus text: requests by route and status, latencies, store pool, outbox backlog.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 async fn prometheus(State(s): State<AppState>) -> Response {
     let pool = s.dir.store().stats();
-    let gauges = [
+    let mut gauges = vec![
         Gauge { name: "portti_store_connections", help: "Open store connections.", value: pool.size as f64 },
         Gauge {
             name: "portti_store_connections_idle",
@@ -47,6 +47,14 @@ async fn prometheus(State(s): State<AppState>) -> Response {
             value: pool.idle as f64,
         },
     ];
+    // Left out while the store does not answer, rather than reported as zero.
+    if let Ok(backlog) = s.dir.outbox_backlog().await {
+        gauges.push(Gauge {
+            name: "portti_outbox_backlog",
+            help: "Outgoing mail and SMS not yet delivered (pending or being sent).",
+            value: backlog as f64,
+        });
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render(&gauges))
         .into_response()
 }

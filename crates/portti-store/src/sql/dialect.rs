@@ -40,6 +40,9 @@ pub trait SqlDialect: Sync {
     /// The value of `customFields.<key>` in `doc` as text (`38`, `true`, `abc`); `key` is
     /// limited to `A-Z a-z 0-9 _ - $` by the caller.
     fn custom_field_text(&self, doc: &str, key: &str) -> String;
+    /// What ends a `SELECT` whose rows a worker claims, so that concurrent claimers skip
+    /// each other's rows instead of waiting for them (empty where writers are serialised).
+    fn claim_lock(&self) -> &'static str;
 }
 
 /// SQLite with its JSON1 functions.
@@ -106,6 +109,10 @@ impl SqlDialect for Sqlite {
              ELSE CAST(json_extract({doc}, {path}) AS TEXT) END)"
         )
     }
+    fn claim_lock(&self) -> &'static str {
+        // One writer at a time: a claim's select and update cannot interleave with another's.
+        ""
+    }
 }
 
 /// PostgreSQL with `jsonb`; substring tests use `LIKE` so trigram indexes apply.
@@ -165,5 +172,8 @@ impl SqlDialect for Postgres {
     }
     fn custom_field_text(&self, doc: &str, key: &str) -> String {
         format!("({doc} -> 'customFields' ->> '{key}')")
+    }
+    fn claim_lock(&self) -> &'static str {
+        "FOR UPDATE SKIP LOCKED"
     }
 }

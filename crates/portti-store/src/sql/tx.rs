@@ -3,12 +3,12 @@
 use super::conn::{Cell, Conn, Kind};
 use super::{compile_order, query_where, Bind, Columns, Source, SqlDialect};
 use crate::rows::{self, GroupRow, UserRow};
-use crate::{Query, Tx};
+use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
 use portti_core::model::{
-    ApiToken, CustomRole, Group, ManagementClient, Namespace, OidcClient, RefreshGrant, StrongIdentification,
-    User, UserFacets,
+    ApiToken, Channel, CustomRole, Group, ManagementClient, Namespace, OidcClient, OutboxMessage,
+    RefreshGrant, StrongIdentification, User, UserFacets,
 };
 use portti_core::page::Page;
 use portti_core::{Error, Result};
@@ -820,6 +820,99 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         Ok(found)
     }
 
+    async fn enqueue_message(&mut self, m: &OutboxMessage) -> Result<()> {
+        let sql = format!("INSERT INTO outbox ({OUTBOX_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+        let attachments = serde_json::to_string(&m.attachments)
+            .map_err(|e| Error::Internal(format!("cannot store attachments: {e}")))?;
+        let opt = |s: &Option<String>| s.clone().map(Bind::Text).unwrap_or(Bind::Null);
+        let binds = [
+            text(&m.id),
+            text(m.channel.as_str()),
+            text(&m.recipient),
+            opt(&m.sender),
+            opt(&m.subject),
+            opt(&m.text),
+            opt(&m.html),
+            Bind::Text(attachments),
+            text(m.status.as_str()),
+            Bind::Int(m.attempts.into()),
+            Bind::Int(m.next_attempt_ms),
+            opt(&m.last_error),
+            Bind::Int(m.created_ms),
+            Bind::Int(m.sent_ms.unwrap_or(0)),
+        ];
+        self.conn.exec(&sql, &binds).await?;
+        Ok(())
+    }
+
+    async fn outbox_messages(&mut self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>> {
+        let mut conds = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(channel) = filter.channel {
+            binds.push(text(channel.as_str()));
+            conds.push(format!("channel = ?{}", binds.len()));
+        }
+        if let Some(to) = &filter.recipient {
+            binds.push(Bind::Text(to.trim().to_lowercase()));
+            conds.push(format!("lower(recipient) = ?{}", binds.len()));
+        }
+        let cond = if conds.is_empty() { "1 = 1".to_string() } else { conds.join(" AND ") };
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {cond} ORDER BY seq");
+        let rows = self.conn.rows(&sql, &binds, OUTBOX_KINDS).await?;
+        rows.iter().map(|r| outbox_row(r)).collect()
+    }
+
+    async fn outbox_backlog(&mut self) -> Result<u64> {
+        self.count("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')", &[]).await
+    }
+
+    async fn claim_messages(&mut self, c: &Claim) -> Result<Vec<OutboxMessage>> {
+        if c.channels.is_empty() || c.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut binds =
+            vec![text(&c.node), Bind::Int(c.until_ms), Bind::Int(c.now_ms), Bind::Int(c.limit.into())];
+        let marks: Vec<String> = c
+            .channels
+            .iter()
+            .map(|ch| {
+                binds.push(text(ch.as_str()));
+                format!("?{}", binds.len())
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE outbox SET status = 'sending', claimed_by = ?1, claim_until = ?2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE channel IN ({}) \
+             AND ((status = 'pending' AND next_attempt_ms <= ?3) OR (status = 'sending' AND claim_until < ?3)) \
+             ORDER BY next_attempt_ms, seq LIMIT ?4 {}) \
+             RETURNING {OUTBOX_COLUMNS}",
+            marks.join(", "),
+            self.d().claim_lock()
+        );
+        let rows = self.conn.rows(&sql, &binds, OUTBOX_KINDS).await?;
+        rows.iter().map(|r| outbox_row(r)).collect()
+    }
+
+    async fn record_delivery(&mut self, id: &str, node: &str, outcome: &DeliveryOutcome) -> Result<bool> {
+        let (set, extra) = match outcome {
+            DeliveryOutcome::Sent { at_ms } => ("status = 'sent', sent_ms = ?3", vec![Bind::Int(*at_ms)]),
+            DeliveryOutcome::Retry { at_ms, error } => (
+                "status = 'pending', next_attempt_ms = ?3, last_error = ?4",
+                vec![Bind::Int(*at_ms), Bind::Text(error.clone())],
+            ),
+            DeliveryOutcome::Failed { error } => {
+                ("status = 'failed', last_error = ?3", vec![Bind::Text(error.clone())])
+            }
+        };
+        let sql = format!(
+            "UPDATE outbox SET {set}, claimed_by = NULL, claim_until = 0 \
+             WHERE id = ?1 AND claimed_by = ?2 AND status = 'sending'"
+        );
+        let mut binds = vec![text(id), text(node)];
+        binds.extend(extra);
+        Ok(self.conn.exec(&sql, &binds).await? > 0)
+    }
+
     async fn row_count(&mut self, table: &str) -> Result<u64> {
         let (_, _) = table_columns(table)?;
         self.count(&format!("SELECT count(*) FROM {table}"), &[]).await
@@ -967,6 +1060,28 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
         "clients" => {
             (&[("id", T, false), ("doc", T, true), ("secret_hash", T, false), ("created_ms", I, false)], "id")
         }
+        "outbox" => (
+            &[
+                ("id", T, false),
+                ("channel", T, false),
+                ("recipient", T, false),
+                ("sender", T, false),
+                ("subject", T, false),
+                ("text_body", T, false),
+                ("html_body", T, false),
+                ("attachments", T, false),
+                ("status", T, false),
+                ("attempts", I, false),
+                ("next_attempt_ms", I, false),
+                ("last_error", T, false),
+                ("created_ms", I, false),
+                ("sent_ms", I, false),
+                ("claimed_by", T, false),
+                ("claim_until", I, false),
+            ],
+            // `seq` is not copied: the target numbers the rows anew, in the same order.
+            "seq",
+        ),
         other => return Err(Error::Internal(format!("unknown table {other}"))),
     })
 }
@@ -993,4 +1108,47 @@ fn role_conflict(e: Error, role: &CustomRole) -> Error {
 
 fn group_conflict(e: Error, group: &Group) -> Error {
     conflict(e, || format!("a group named {} already exists in namespace {}", group.name, group.ns_code))
+}
+
+/// The outbox columns a message is read from and written to, in [`outbox_row`] order.
+const OUTBOX_COLUMNS: &str = "id, channel, recipient, sender, subject, text_body, html_body, attachments, \
+    status, attempts, next_attempt_ms, last_error, created_ms, sent_ms";
+
+const OUTBOX_KINDS: &[Kind] = &[
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+];
+
+fn outbox_row(r: &[Cell]) -> Result<OutboxMessage> {
+    let attachments = serde_json::from_str(&r[7].text()?)
+        .map_err(|e| Error::Internal(format!("unreadable attachments in the outbox: {e}")))?;
+    let sent_ms = r[13].int()?;
+    Ok(OutboxMessage {
+        id: r[0].text()?,
+        channel: r[1].text()?.parse::<Channel>().map_err(|e| Error::Internal(e.to_string()))?,
+        recipient: r[2].text()?,
+        sender: r[3].opt_text(),
+        subject: r[4].opt_text(),
+        text: r[5].opt_text(),
+        html: r[6].opt_text(),
+        attachments,
+        status: r[8].text()?.parse()?,
+        attempts: r[9].int()?.clamp(0, u32::MAX.into()) as u32,
+        next_attempt_ms: r[10].int()?,
+        last_error: r[11].opt_text(),
+        created_ms: r[12].int()?,
+        sent_ms: (sent_ms > 0).then_some(sent_ms),
+    })
 }

@@ -6,6 +6,7 @@ mod errors;
 mod harness;
 mod isolation;
 mod operator;
+mod outbox;
 mod postgres;
 mod resources;
 mod tokens;

@@ -254,11 +254,14 @@ _SERVER = None
 
 
 @pytest.fixture(scope="session")
-def server():
+def server(smtp_sink, sms_sink):
     """The running server; stopped with SIGTERM at the end, which must exit 0 within 10 s."""
     global _SERVER
     data_dir = tempfile.mkdtemp(prefix="portti-sdk-")
     srv = PorttiServer(portti_bin(), data_dir)
+    srv.env["PORTTI_SMTP_URL"] = smtp_sink.url
+    srv.env["PORTTI_MAIL_FROM"] = MAIL_FROM
+    srv.env["PORTTI_SMS_WEBHOOK_URL"] = sms_sink.url
     try:
         srv.start()
     except ServerStartError as e:
@@ -330,6 +333,164 @@ class RawApi:
 @pytest.fixture(scope="session")
 def http(server):
     return RawApi(server.url, (server.bootstrap_id, server.bootstrap_secret))
+
+
+# --------------------------------------------------------------------------- #
+# Real delivery: an SMTP server and an SMS webhook on loopback, started before the
+# server so that it delivers to them (API.md part 0: PORTTI_SMTP_URL, PORTTI_MAIL_FROM,
+# PORTTI_SMS_WEBHOOK_URL).
+# --------------------------------------------------------------------------- #
+
+MAIL_FROM = "portti@example.test"
+DELIVERY_TIMEOUT = 30
+
+
+def _free_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Sink:
+    """What a sink received, in arrival order; wait_for() blocks until a match arrives."""
+
+    def __init__(self):
+        self.items = []
+        self._cond = threading.Condition()
+
+    def add(self, item):
+        with self._cond:
+            self.items.append(item)
+            self._cond.notify_all()
+
+    def snapshot(self):
+        with self._cond:
+            return list(self.items)
+
+    def wait_for(self, match, timeout=DELIVERY_TIMEOUT, after=0):
+        """The first item (from index `after` on) for which match(item) is true."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for item in self.items[after:]:
+                    if match(item):
+                        return item
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"nothing matching arrived within {timeout}s; got {self.items[after:]!r}")
+                self._cond.wait(min(remaining, 0.5))
+
+
+class ReceivedMail:
+    """One mail the SMTP sink received: envelope, headers and the text and HTML parts."""
+
+    def __init__(self, mail_from, rcpt_tos, raw):
+        import email
+        import email.policy
+        self.mail_from = mail_from
+        self.rcpt_tos = [r.lower() for r in rcpt_tos]
+        self.raw = raw
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.subject = str(msg.get("Subject", ""))
+        self.sender = str(msg.get("From", ""))
+        self.to = str(msg.get("To", ""))
+        text = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+        self.text = text.get_content() if text is not None else ""
+        self.html = html.get_content() if html is not None else ""
+
+    def __repr__(self):
+        return f"<mail to {self.rcpt_tos} subject {self.subject!r}>"
+
+
+class SmtpSink(_Sink):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every mail it receives."""
+
+    def __init__(self):
+        super().__init__()
+        from aiosmtpd.controller import Controller
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.add(ReceivedMail(envelope.mail_from, envelope.rcpt_tos, envelope.original_content
+                                      or envelope.content))
+                return "250 OK"
+
+        self.port = _free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.url = f"smtp://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    def mail_to(self, address, after=0, timeout=DELIVERY_TIMEOUT):
+        return self.wait_for(lambda m: address.lower() in m.rcpt_tos, timeout=timeout, after=after)
+
+
+class SmsSink(_Sink):
+    """An HTTP server on 127.0.0.1 that keeps the JSON body of every POST to /sms."""
+
+    def __init__(self):
+        super().__init__()
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    payload = json.loads(body)
+                except ValueError:
+                    payload = {"unparsed": body.decode("utf-8", "replace")}
+                if self.path == "/sms":
+                    sink.add(payload)
+                    self.send_response(200)
+                else:
+                    self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sms"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def sms_to(self, number, after=0, timeout=DELIVERY_TIMEOUT):
+        return self.wait_for(lambda m: m.get("to") == number, timeout=timeout, after=after)
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    """The SMTP server the suite's server delivers mail to."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def sms_sink():
+    """The SMS webhook the suite's server posts texts to."""
+    sink = SmsSink()
+    sink.start()
+    yield sink
+    sink.stop()
 
 
 # --------------------------------------------------------------------------- #
@@ -484,6 +645,7 @@ def pytest_runtest_makereport(item, call):
 EVERY_PERMISSION = ALL_PERMISSIONS + [
     "ACCOUNT_PASSWORD_CHANGE", "ACCOUNT_STRONG_IDENTIFY", "ACCOUNT_MIGRATE_NAMESPACE",
     "ACCESS_RIGHT_VIEW", "ACCESS_RIGHT_MODIFY",
+    "EMAIL_SEND", "SMS_SEND", "EMAIL_TEMPLATE_VIEW", "EMAIL_TEMPLATE_MODIFY",
 ]
 
 

@@ -65,6 +65,8 @@ pub enum Resource {
     CustomRole,
     /// Strong-identification history entries.
     StrongIdentification,
+    /// Email templates.
+    EmailTemplate,
 }
 
 impl Resource {
@@ -76,6 +78,7 @@ impl Resource {
             Resource::Group => GROUP,
             Resource::CustomRole => CUSTOM_ROLE,
             Resource::StrongIdentification => STRONG_ID,
+            Resource::EmailTemplate => EMAIL_TEMPLATE,
         }
     }
 
@@ -245,6 +248,18 @@ static STRONG_ID: &[Attr] = attrs! {
     "time": Instant scalar "time";
 };
 
+static EMAIL_TEMPLATE: &[Attr] = attrs! {
+    "id": Text scalar "id";
+    "name": Text scalar "name";
+    "description": Text scalar "description";
+    "templateEngine": Text scalar "templateEngine";
+    "defaultLocale": Text scalar "defaultLocale";
+    "defaultTimeZone": Text scalar "defaultTimeZone";
+    "namespaceIds": Text list "namespaceIds";
+    "meta.created": Instant scalar "meta" | "created";
+    "meta.lastModified": Instant scalar "meta" | "lastModified";
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +272,7 @@ mod tests {
             Resource::Group,
             Resource::CustomRole,
             Resource::StrongIdentification,
+            Resource::EmailTemplate,
         ];
         for res in all {
             let attrs = res.attrs();

@@ -23,6 +23,9 @@ pub enum Error {
     /// The change collides with existing data (409).
     #[error("{0}")]
     Conflict(String),
+    /// The caller asked too often; try again later (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The request body is too large (413).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -44,6 +47,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
             Error::PayloadTooLarge(_) => 413,
+            Error::TooManyRequests(_) => 429,
             Error::Unavailable(_) => 503,
             Error::Internal(_) => 500,
         }

@@ -11,6 +11,7 @@ pub mod page;
 pub mod password;
 pub mod permission;
 pub mod role;
+pub mod template;
 pub mod time;
 pub mod username;
 

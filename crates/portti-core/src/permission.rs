@@ -62,6 +62,10 @@ permissions! {
     GROUP_DELETE => "Delete groups.", [GROUP_VIEW];
     ACCESS_RIGHT_VIEW => "Read roles and users' permissions.", [];
     ACCESS_RIGHT_MODIFY => "Manage custom roles and grant users permissions and roles.", [ACCESS_RIGHT_VIEW];
+    EMAIL_SEND => "Send email to addresses, users and group members, also from templates.", [];
+    SMS_SEND => "Send text messages to numbers and users where the namespace allows it.", [];
+    EMAIL_TEMPLATE_VIEW => "Read email templates.", [];
+    EMAIL_TEMPLATE_MODIFY => "Create, change and delete email templates.", [EMAIL_TEMPLATE_VIEW];
 }
 
 impl Permission {

@@ -56,6 +56,8 @@ pub struct Docs {
         (name = "namespaces", description = "Namespaces (tenants) and their policies"),
         (name = "groups", description = "Groups and their nesting"),
         (name = "access rights", description = "Permissions, built-in and custom roles, and what each user holds"),
+        (name = "messaging", description = "Mail and SMS sent on request, queued in the durable outbox"),
+        (name = "email templates", description = "Mustache email templates per namespace: list, read, send, and Portti's create, update, delete"),
         (name = "accounts", description = "Accounts API (`/auth/v1/customer/services/accounts`): the accounts of the caller's service, paged by `page` and `limit` with `hasMore`"),
         (name = "openid", description = "OAuth2 / OpenID Connect: tokens, userinfo, discovery"),
         (name = "operations", description = "Health, metrics and this documentation (no authentication)")
@@ -91,6 +93,7 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
         .merge(crate::accounts::routes())
         .merge(crate::oidc::routes())
         .merge(crate::ops::routes())
+        .merge(crate::public::routes())
         .split_for_parts();
     let api = serde_json::to_value(&api).unwrap_or_default();
     let docs = Docs { json: api.to_string(), html: crate::ops::apidoc::render(&api) };
@@ -112,7 +115,7 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
             V1::error_response(&Error::Internal("the server failed to handle the request".into()))
         }))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::public::RedactedSpan))
         .with_state(state)
 }
 

@@ -7,6 +7,7 @@ mod dialect;
 mod extract;
 mod oidc;
 pub mod ops;
+mod public;
 mod v1;
 
 pub use app::{router, serve, AppState};

@@ -7,18 +7,23 @@ mod caller;
 mod clients;
 mod facets;
 mod groups;
+mod invites;
 mod jwt;
+mod messaging;
 mod migration;
 mod namespaces;
 mod outbox;
 mod password;
 mod passwords;
+mod phone;
 mod present;
 mod secrets;
 mod signin;
 mod strongid;
+mod templates;
 mod tokens;
 mod users;
+mod verification;
 
 pub use access::{Grants, RoleChanges};
 pub use accounts::{
@@ -26,10 +31,16 @@ pub use accounts::{
 };
 pub use caller::Caller;
 pub use clients::NewClient;
+pub use invites::{
+    InvitePage, InviteRequest, InviteState, InviteSummary, Registration, RegistrationOutcome, INVITE_DAYS,
+};
+pub use messaging::sms_regions;
 pub use password::HashCost;
+pub use phone::{e164, same_number};
 pub use portti_core as core;
 pub use portti_store::{OutboxFilter, PoolStats, Store};
 pub use tokens::{OAuthError, TokenResponse, TokenSettings, SCOPES};
+pub use verification::{LinkOutcome, LinkRequest, SMS_CODE_MINUTES};
 
 use portti_core::filter::Filter;
 use portti_core::page::PageRequest;

@@ -21,6 +21,11 @@ pub const TABLES: &[&str] = &[
     "api_tokens",
     "refresh_tokens",
     "outbox",
+    "email_templates",
+    "email_template_namespaces",
+    "verifications",
+    "verification_attempts",
+    "invites",
 ];
 
 /// Rows copied per batch.

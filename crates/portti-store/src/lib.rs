@@ -10,8 +10,8 @@ mod sqlite;
 use async_trait::async_trait;
 use portti_core::filter::Filter;
 use portti_core::model::{
-    ApiToken, Channel, CustomRole, Group, ManagementClient, Namespace, OidcClient, OutboxMessage,
-    RefreshGrant, StrongIdentification, User, UserFacets,
+    ApiToken, Channel, CustomRole, EmailTemplate, Group, Invite, ManagementClient, Namespace, OidcClient,
+    OutboxMessage, RefreshGrant, StrongIdentification, User, UserFacets, Verification, VerificationKind,
 };
 use portti_core::page::{Page, PageRequest};
 use portti_core::Result;
@@ -258,6 +258,64 @@ pub trait Tx: Send {
     /// Record how a delivery that `node` claimed ended; false when the node no longer
     /// holds the claim (it expired and another node took the message).
     async fn record_delivery(&mut self, id: &str, node: &str, outcome: &DeliveryOutcome) -> Result<bool>;
+
+    /// Record a verification secret sent to a user (by its hash).
+    async fn insert_verification(&mut self, v: &Verification) -> Result<()>;
+    /// The verification whose secret hashes to `hash`.
+    async fn verification_by_hash(&mut self, hash: &str) -> Result<Option<Verification>>;
+    /// A user's unused, unexpired verifications of one kind, newest first.
+    async fn pending_verifications(
+        &mut self,
+        user_id: &str,
+        kind: VerificationKind,
+        now_ms: i64,
+    ) -> Result<Vec<Verification>>;
+    /// Mark a verification used at `at_ms`; false when it was used already (by a concurrent request).
+    async fn spend_verification(&mut self, id: &str, at_ms: i64) -> Result<bool>;
+    /// Forget the user's verifications that expired or were used before `forget_before_ms`
+    /// and, when `unused_of` names a kind, the user's unused verifications of that kind (a
+    /// new one replaces them).
+    async fn discard_verifications(
+        &mut self,
+        user_id: &str,
+        unused_of: Option<VerificationKind>,
+        forget_before_ms: i64,
+    ) -> Result<()>;
+    /// Count an SMS verification attempt (a code sent or checked) of a user, forgetting the
+    /// user's attempts older than `forget_before_ms`.
+    async fn record_verification_attempt(
+        &mut self,
+        user_id: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<()>;
+    /// A user's SMS verification attempts since `since_ms`.
+    async fn verification_attempts(&mut self, user_id: &str, since_ms: i64) -> Result<u64>;
+
+    /// Record an invitation (by its token's hash).
+    async fn insert_invite(&mut self, invite: &Invite) -> Result<()>;
+    /// The invitation whose token hashes to `hash`.
+    async fn invite_by_hash(&mut self, hash: &str) -> Result<Option<Invite>>;
+    /// Mark an invitation used by the user it created; false when it was used already.
+    async fn spend_invite(&mut self, id: &str, user_id: &str, at_ms: i64) -> Result<bool>;
+
+    /// Add an email template with the namespaces it is visible in.
+    async fn insert_email_template(&mut self, template: &EmailTemplate) -> Result<()>;
+    /// Replace an email template and its namespaces.
+    async fn update_email_template(&mut self, template: &EmailTemplate) -> Result<()>;
+    /// Remove an email template; false when there was none.
+    async fn delete_email_template(&mut self, id: &str) -> Result<bool>;
+    /// An email template by id.
+    async fn email_template(&mut self, id: &str) -> Result<Option<EmailTemplate>>;
+    /// A page of email templates (the query's scope is not used); with `namespace_ids`,
+    /// only templates visible in at least one of those namespaces (by id).
+    async fn find_email_templates(
+        &mut self,
+        query: &Query,
+        namespace_ids: Option<&[String]>,
+    ) -> Result<Page<EmailTemplate>>;
+    /// Every (not hidden) user who is a member of any of these groups, once, oldest first.
+    async fn group_members(&mut self, group_ids: &[String]) -> Result<Vec<User>>;
 
     /// Rows in one of the [`TABLES`].
     async fn row_count(&mut self, table: &str) -> Result<u64>;

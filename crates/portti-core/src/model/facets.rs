@@ -301,6 +301,8 @@ pub enum Door {
     Scim = 3,
     /// A bulk import.
     Import = 4,
+    /// An invitation accepted on its registration page.
+    Invite = 5,
 }
 
 /// The outcome of a password change.

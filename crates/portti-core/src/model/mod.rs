@@ -1,18 +1,26 @@
 //! The directory's resources as the service keeps them and the Management API shows them.
 
 mod client;
+mod email_template;
 mod facets;
 mod group;
+mod message;
 mod namespace;
 mod outbox;
 mod user;
+mod verification;
 
 pub use client::{ApiToken, ManagementClient, OidcClient, RefreshGrant, GRANTS};
+pub use email_template::{
+    check_locale, check_property_key, check_time_zone, EmailTemplate, EmailTemplateChanges, LocaleProperties,
+    RecipientDetails, RenderedMail, SendMessageOptions, TEMPLATE_ENGINES,
+};
 pub use facets::{
     CustomRole, Door, Enterprise, EnterpriseContactInfo, LegalDomicile, LegalInfo, ListChange,
     NamespaceMigrationOptions, PasswordUpdateResult, StudentInfo, StudentState, UserFacets, STUDENT_STATES,
 };
 pub use group::{Group, GroupChanges};
+pub use message::{sms_parts, Email, MailAddress, MailAttachment, SmsMessage, SmsResponse};
 pub use namespace::{
     DefaultGroupPolicy, LoginIpRule, Namespace, NamespaceChanges, ResetPasswordOptions, SmsSettings,
 };
@@ -21,6 +29,7 @@ pub use user::{
     Address, Consents, CustomerGroupInfo, EmailAddress, EmailInput, Mobile, MobileInput, Names, PlaceOfBirth,
     StrongIdentification, User, UserChanges,
 };
+pub use verification::{Invite, Verification, VerificationKind};
 
 use serde::{Deserialize, Deserializer, Serialize};
 

@@ -3,8 +3,11 @@
 mod access;
 mod account;
 mod groups;
+mod messaging;
 mod namespaces;
+mod templates;
 mod users;
+mod verification;
 
 use crate::dialect::{ApiResult, Dialect};
 use crate::AppState;
@@ -150,6 +153,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(account::routes())
         .merge(access::routes())
+        .merge(messaging::routes())
+        .merge(templates::routes())
+        .merge(verification::routes())
 }
 
 /// `201 Created` with a JSON body.

@@ -1,5 +1,8 @@
 //! The directory's reads and writes, written once for every SQL backend.
 
+mod templates;
+mod verification;
+
 use super::conn::{Cell, Conn, Kind};
 use super::{compile_order, query_where, Bind, Columns, Source, SqlDialect};
 use crate::rows::{self, GroupRow, UserRow};
@@ -7,8 +10,8 @@ use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
 use portti_core::model::{
-    ApiToken, Channel, CustomRole, Group, ManagementClient, Namespace, OidcClient, OutboxMessage,
-    RefreshGrant, StrongIdentification, User, UserFacets,
+    ApiToken, Channel, CustomRole, EmailTemplate, Group, Invite, ManagementClient, Namespace, OidcClient,
+    OutboxMessage, RefreshGrant, StrongIdentification, User, UserFacets, Verification, VerificationKind,
 };
 use portti_core::page::Page;
 use portti_core::{Error, Result};
@@ -913,6 +916,89 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         Ok(self.conn.exec(&sql, &binds).await? > 0)
     }
 
+    async fn insert_verification(&mut self, v: &Verification) -> Result<()> {
+        verification::insert_verification(self.conn.as_mut(), v).await
+    }
+
+    async fn verification_by_hash(&mut self, hash: &str) -> Result<Option<Verification>> {
+        verification::verification_by_hash(self.conn.as_mut(), hash).await
+    }
+
+    async fn pending_verifications(
+        &mut self,
+        user_id: &str,
+        kind: VerificationKind,
+        now_ms: i64,
+    ) -> Result<Vec<Verification>> {
+        verification::pending_verifications(self.conn.as_mut(), user_id, kind, now_ms).await
+    }
+
+    async fn spend_verification(&mut self, id: &str, at_ms: i64) -> Result<bool> {
+        verification::spend_verification(self.conn.as_mut(), id, at_ms).await
+    }
+
+    async fn discard_verifications(
+        &mut self,
+        user_id: &str,
+        unused_of: Option<VerificationKind>,
+        forget_before_ms: i64,
+    ) -> Result<()> {
+        verification::discard_verifications(self.conn.as_mut(), user_id, unused_of, forget_before_ms).await
+    }
+
+    async fn record_verification_attempt(
+        &mut self,
+        user_id: &str,
+        at_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<()> {
+        verification::record_attempt(self.conn.as_mut(), user_id, at_ms, forget_before_ms).await
+    }
+
+    async fn verification_attempts(&mut self, user_id: &str, since_ms: i64) -> Result<u64> {
+        verification::attempts(self.conn.as_mut(), user_id, since_ms).await
+    }
+
+    async fn insert_invite(&mut self, invite: &Invite) -> Result<()> {
+        verification::insert_invite(self.conn.as_mut(), invite).await
+    }
+
+    async fn invite_by_hash(&mut self, hash: &str) -> Result<Option<Invite>> {
+        verification::invite_by_hash(self.conn.as_mut(), hash).await
+    }
+
+    async fn spend_invite(&mut self, id: &str, user_id: &str, at_ms: i64) -> Result<bool> {
+        verification::spend_invite(self.conn.as_mut(), id, user_id, at_ms).await
+    }
+
+    async fn insert_email_template(&mut self, t: &EmailTemplate) -> Result<()> {
+        self.insert_template(t).await
+    }
+
+    async fn update_email_template(&mut self, t: &EmailTemplate) -> Result<()> {
+        self.update_template(t).await
+    }
+
+    async fn delete_email_template(&mut self, id: &str) -> Result<bool> {
+        self.delete_template(id).await
+    }
+
+    async fn email_template(&mut self, id: &str) -> Result<Option<EmailTemplate>> {
+        self.template(id).await
+    }
+
+    async fn find_email_templates(
+        &mut self,
+        q: &Query,
+        namespace_ids: Option<&[String]>,
+    ) -> Result<Page<EmailTemplate>> {
+        self.find_templates(q, namespace_ids).await
+    }
+
+    async fn group_members(&mut self, group_ids: &[String]) -> Result<Vec<User>> {
+        SqlTx::group_members(self, group_ids).await
+    }
+
     async fn row_count(&mut self, table: &str) -> Result<u64> {
         let (_, _) = table_columns(table)?;
         self.count(&format!("SELECT count(*) FROM {table}"), &[]).await
@@ -1081,6 +1167,51 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
             ],
             // `seq` is not copied: the target numbers the rows anew, in the same order.
             "seq",
+        ),
+        "verifications" => (
+            &[
+                ("id", T, false),
+                ("kind", T, false),
+                ("hash", T, false),
+                ("user_id", T, false),
+                ("target", T, false),
+                ("return_url", T, false),
+                ("created_ms", I, false),
+                ("expires_ms", I, false),
+                ("used_ms", I, false),
+            ],
+            "id",
+        ),
+        "verification_attempts" => (&[("user_id", T, false), ("at_ms", I, false)], "user_id, at_ms"),
+        "invites" => (
+            &[
+                ("id", T, false),
+                ("hash", T, false),
+                ("ns_code", T, false),
+                ("email", T, false),
+                ("group_ids", T, false),
+                ("locale", T, false),
+                ("invited_by", T, false),
+                ("created_ms", I, false),
+                ("expires_ms", I, false),
+                ("used_ms", I, false),
+                ("user_id", T, false),
+            ],
+            "id",
+        ),
+        "email_templates" => (
+            &[
+                ("id", T, false),
+                ("name", T, false),
+                ("doc", T, true),
+                ("created_ms", I, false),
+                ("modified_ms", I, false),
+            ],
+            "id",
+        ),
+        "email_template_namespaces" => (
+            &[("template_id", T, false), ("namespace_id", T, false), ("position", I, false)],
+            "template_id, namespace_id",
         ),
         other => return Err(Error::Internal(format!("unknown table {other}"))),
     })

@@ -5,6 +5,7 @@ mod durability;
 mod errors;
 mod harness;
 mod isolation;
+mod messaging;
 mod operator;
 mod outbox;
 mod postgres;

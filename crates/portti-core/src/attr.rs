@@ -197,6 +197,8 @@ static USER: &[Attr] = attrs! {
     "tags": Text list "tags";
     "meta.created": Instant scalar "meta" | "created";
     "meta.lastModified": Instant scalar "meta" | "lastModified";
+    "externalId": Text scalar "provisioned" | "externalId";
+    "displayName": Text scalar "provisioned" | "displayName";
 };
 
 static NAMESPACE: &[Attr] = attrs! {

@@ -97,6 +97,15 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// The resources that carry a revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revised {
+    /// A user.
+    User,
+    /// A group.
+    Group,
+}
+
 /// A directory store: hands out transactions.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -160,6 +169,10 @@ pub trait Tx: Send {
     async fn find_groups(&mut self, query: &Query) -> Result<Page<Group>>;
     /// Every group nested under `id`, transitively, without `id` itself.
     async fn group_descendants(&mut self, id: &str) -> Result<Vec<Group>>;
+
+    /// Lock a user or group for a read-modify-write in this transaction (others wait) and
+    /// check its revision; false when it is not there, or `expected` is given and differs.
+    async fn lock_revision(&mut self, kind: Revised, id: &str, expected: Option<i64>) -> Result<bool>;
 
     /// Add a user with its memberships (409 on a duplicate username in the namespace).
     async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> Result<()>;

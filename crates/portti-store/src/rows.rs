@@ -80,6 +80,7 @@ pub struct UserRow {
     pub created_ms: i64,
     pub modified_ms: i64,
     pub member_of: Option<String>,
+    pub revision: i64,
 }
 
 impl UserRow {
@@ -91,6 +92,7 @@ impl UserRow {
         user.ns_code = self.ns_code;
         user.member_of = id_list(self.member_of.as_deref())?;
         user.meta = Meta::from_ms(self.created_ms, self.modified_ms);
+        user.revision = self.revision;
         Ok(user)
     }
 }
@@ -104,6 +106,7 @@ pub struct GroupRow {
     pub created_ms: i64,
     pub modified_ms: i64,
     pub member_of: Option<String>,
+    pub revision: i64,
 }
 
 impl GroupRow {
@@ -115,6 +118,7 @@ impl GroupRow {
         group.ns_code = self.ns_code;
         group.member_of = id_list(self.member_of.as_deref())?;
         group.meta = Meta::from_ms(self.created_ms, self.modified_ms);
+        group.revision = self.revision;
         Ok(group)
     }
 }

@@ -286,6 +286,11 @@ pub struct UserFacets {
     /// Locked out of signing in until this time (epoch ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_out_until: Option<i64>,
+    /// What provisioning clients (SCIM) keep about the user that the profile has no field
+    /// for, by SCIM name: `externalId`, `displayName`, the enterprise extension, ...
+    /// (`externalId` and `displayName` are filterable).
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub provisioned: Map<String, Value>,
 }
 
 /// The door a user came in through, kept as its `provisioningId`.

@@ -34,6 +34,9 @@ pub struct Group {
     /// Server-managed metadata.
     #[serde(skip_serializing_if = "Meta::is_empty")]
     pub meta: Meta,
+    /// Raised by every stored change, memberships included (SCIM's `meta.version`).
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 /// A create or full-object update request for a group.

@@ -108,6 +108,9 @@ pub struct User {
     /// Free tags.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Raised by every stored change (SCIM's `meta.version`); not part of any document.
+    #[serde(skip)]
+    pub revision: i64,
 }
 
 impl User {

@@ -39,6 +39,8 @@ pub enum Source {
     Column(&'static str),
     /// A related table: `from` is `table alias WHERE <join>`, `value` the compared column.
     Related { from: &'static str, value: &'static str },
+    /// The (single-valued) attribute's path in another JSON column than the document.
+    Json(&'static str),
 }
 
 /// How one resource's table is laid out.
@@ -67,6 +69,8 @@ struct Compiler<'a> {
     cols: &'a Columns,
     d: &'a dyn SqlDialect,
     binds: Vec<Bind>,
+    /// Inside a value path (`emails[...]`): the array whose elements are being tested.
+    element_of: Option<String>,
 }
 
 /// The SQL condition for `filter` over the table `cols` describes.
@@ -76,7 +80,7 @@ pub fn compile_where(
     d: &dyn SqlDialect,
     first_bind: usize,
 ) -> Result<Where> {
-    let mut c = Compiler { cols, d, binds: Vec::new() };
+    let mut c = Compiler { cols, d, binds: Vec::new(), element_of: None };
     let sql = c.node(filter, first_bind)?;
     Ok(Where { sql, binds: c.binds })
 }
@@ -90,7 +94,7 @@ pub fn compile_order(sort: Option<&Sort>, cols: &Columns, d: &dyn SqlDialect) ->
     if !attr.sortable() {
         return Err(Error::bad(format!("cannot sort by the multi-valued attribute '{}'", attr.name)));
     }
-    let c = Compiler { cols, d, binds: Vec::new() };
+    let c = Compiler { cols, d, binds: Vec::new(), element_of: None };
     let expr = match cols.source(attr) {
         Some(Source::Column(col)) => col.to_string(),
         _ => c.scalar_expr(attr),
@@ -112,6 +116,15 @@ impl Compiler<'_> {
             Filter::And(a, b) => format!("({} AND {})", self.node(a, base)?, self.node(b, base)?),
             Filter::Or(a, b) => format!("({} OR {})", self.node(a, base)?, self.node(b, base)?),
             Filter::Not(a) => format!("(NOT {})", self.node(a, base)?),
+            Filter::ValuePath { path, filter } => self.value_path(&path.dotted(), filter, base)?,
+            Filter::Present(path) if self.element_of.is_some() => {
+                let (_, e) = self.element_attr(&path.dotted())?;
+                format!("{e} IS NOT NULL")
+            }
+            Filter::Compare { path, op, value } if self.element_of.is_some() => {
+                let (attr, e) = self.element_attr(&path.dotted())?;
+                self.compare_element(attr, &e, *op, value, base)?
+            }
             Filter::Present(path) => match self.custom_field(&path.dotted()) {
                 Some(e) => format!("{e} IS NOT NULL"),
                 None => self.present(self.cols.resource.require(&path.dotted())?)?,
@@ -123,12 +136,52 @@ impl Compiler<'_> {
                     self.compare(attr, *op, value, base)?
                 }
             },
-            Filter::ValuePath { path, .. } => {
-                return Err(Error::bad(format!(
-                    "complex attribute filters like '{path}[...]' are not supported here"
-                )))
-            }
         })
+    }
+
+    /// `array[filter]`: some element of the array matches the whole filter.
+    fn value_path(&mut self, array: &str, filter: &Filter, base: usize) -> Result<String> {
+        let is_array = self.cols.resource.attrs().iter().any(|a| in_array(a) == Some(array));
+        if self.element_of.is_some() || !is_array {
+            return Err(Error::bad(format!("'{array}' is not a multi-valued attribute with sub-attributes")));
+        }
+        self.element_of = Some(array.to_string());
+        let inner = self.node(filter, base);
+        self.element_of = None;
+        let from = self.d.json_elements(self.cols.doc, &[array], "v");
+        Ok(format!("EXISTS (SELECT 1 FROM {from} WHERE {})", inner?))
+    }
+
+    /// A sub-attribute of the value path's element, and its typed expression.
+    fn element_attr(&self, sub: &str) -> Result<(&'static Attr, String)> {
+        let array = self.element_of.as_deref().unwrap_or_default();
+        let attr = self.cols.resource.require(&format!("{array}.{sub}"))?;
+        match attr.shape {
+            Shape::InArray { array: a, field } if a == array => {
+                Ok((attr, self.typed(attr.ty, &self.d.element_doc("v"), field)))
+            }
+            _ => Err(Error::bad(format!("'{sub}' is not a sub-attribute of {array}"))),
+        }
+    }
+
+    /// A comparison on one element's sub-attribute.
+    fn compare_element(
+        &mut self,
+        attr: &Attr,
+        expr: &str,
+        op: CompareOp,
+        value: &Value,
+        base: usize,
+    ) -> Result<String> {
+        if let Value::Null = value {
+            return match op {
+                CompareOp::Eq => Ok(format!("{expr} IS NULL")),
+                CompareOp::Ne => Ok(format!("{expr} IS NOT NULL")),
+                _ => Err(Error::bad(format!("'{}' cannot compare {} with null", op.as_str(), attr.name))),
+            };
+        }
+        let operand = operand(attr, op, value)?;
+        Ok(self.test(expr, attr.ty, op, operand, base))
     }
 
     /// The text of a custom field a filter names (`customFields.<key>`), if it names one.
@@ -165,7 +218,11 @@ impl Compiler<'_> {
     /// The JSON expression of a single-valued attribute, typed for comparison.
     fn scalar_expr(&self, attr: &Attr) -> String {
         let Shape::Scalar(path) = attr.shape else { unreachable!("scalar_expr on {}", attr.name) };
-        self.typed(attr.ty, self.cols.doc, path)
+        let doc = match self.cols.source(attr) {
+            Some(Source::Json(doc)) => doc,
+            _ => self.cols.doc,
+        };
+        self.typed(attr.ty, doc, path)
     }
 
     fn typed(&self, ty: AttrType, doc: &str, path: &[&str]) -> String {
@@ -184,14 +241,18 @@ impl Compiler<'_> {
         Ok(match (self.cols.source(attr), attr.shape) {
             (Some(Source::Column(col)), _) => format!("{col} IS NOT NULL"),
             (Some(Source::Related { from, .. }), _) => format!("EXISTS (SELECT 1 FROM {from})"),
-            (None, Shape::Scalar(path)) => {
-                let e = d.json_text(self.cols.doc, path);
+            (source, Shape::Scalar(path)) => {
+                let doc = match source {
+                    Some(Source::Json(doc)) => doc,
+                    _ => self.cols.doc,
+                };
+                let e = d.json_text(doc, path);
                 format!("({e} IS NOT NULL AND {e} <> '')")
             }
-            (None, Shape::List(path)) => {
+            (_, Shape::List(path)) => {
                 format!("EXISTS (SELECT 1 FROM {})", d.json_elements(self.cols.doc, path, "e"))
             }
-            (None, Shape::InArray { array, field }) => format!(
+            (_, Shape::InArray { array, field }) => format!(
                 "EXISTS (SELECT 1 FROM {} WHERE {} IS NOT NULL)",
                 d.json_elements(self.cols.doc, &[array], "e"),
                 d.json_text(&d.element_doc("e"), field)
@@ -216,16 +277,16 @@ impl Compiler<'_> {
             (Some(Source::Related { from, value }), _) => {
                 format!("EXISTS (SELECT 1 FROM {from} AND {})", self.test(value, attr.ty, op, operand, base))
             }
-            (None, Shape::Scalar(_)) => {
+            (_, Shape::Scalar(_)) => {
                 let e = self.scalar_expr(attr);
                 self.test(&e, attr.ty, op, operand, base)
             }
-            (None, Shape::List(path)) => {
+            (_, Shape::List(path)) => {
                 let from = d.json_elements(self.cols.doc, path, "e");
                 let e = d.element_text("e");
                 format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
             }
-            (None, Shape::InArray { array, field }) => {
+            (_, Shape::InArray { array, field }) => {
                 let from = d.json_elements(self.cols.doc, &[array], "e");
                 let e = self.typed(attr.ty, &d.element_doc("e"), field);
                 format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
@@ -262,6 +323,14 @@ impl Compiler<'_> {
             CompareOp::Lt => format!("{expr} < {p}"),
             CompareOp::Le => format!("{expr} <= {p}"),
         }
+    }
+}
+
+/// The array an attribute is a member of each element of.
+fn in_array(attr: &Attr) -> Option<&'static str> {
+    match attr.shape {
+        Shape::InArray { array, .. } => Some(array),
+        _ => None,
     }
 }
 
@@ -358,6 +427,19 @@ mod tests {
         assert_eq!(w.binds, vec![Bind::Text("a@x.fi".into())]);
         let w = sql(r#"tags ne "x""#).unwrap();
         assert!(w.sql.starts_with("(NOT EXISTS"));
+    }
+
+    #[test]
+    fn value_paths_test_one_element_for_the_whole_filter() {
+        let w = sql(r#"emails[name eq "work" and address co "@x"]"#).unwrap();
+        assert_eq!(
+            w.sql,
+            "EXISTS (SELECT 1 FROM json_each(u.doc, '$.emails') AS v WHERE \
+             (json_extract(v.value, '$.name') = ?1 AND instr(lower(json_extract(v.value, '$.address')), ?2) > 0))"
+        );
+        assert!(sql(r#"emails[verified pr]"#).is_ok());
+        assert!(sql(r#"emails[nope eq "x"]"#).is_err());
+        assert!(sql(r#"username[x eq "y"]"#).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod verification;
 use super::conn::{Cell, Conn, Kind};
 use super::{compile_order, query_where, Bind, Columns, Source, SqlDialect};
 use crate::rows::{self, GroupRow, UserRow};
-use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Tx};
+use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Revised, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
 use portti_core::model::{
@@ -25,6 +25,8 @@ const USERS: Columns = Columns {
         ("nsCode", Source::Column("u.ns_code")),
         ("meta.created", Source::Column("u.created_ms")),
         ("meta.lastModified", Source::Column("u.modified_ms")),
+        ("externalId", Source::Json("u.facets")),
+        ("displayName", Source::Json("u.facets")),
         ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
         (
             "emails",
@@ -130,14 +132,17 @@ fn history_row(r: &[Cell]) -> Result<StrongIdentification> {
     Ok(entry)
 }
 
-/// Columns of a user, group or namespace row, in select order.
+/// Columns of a custom role row, in select order.
 const ROW_KINDS: &[Kind] =
     &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Text];
+/// Columns of a user or group row: a role's, then the revision.
+const REVISED_KINDS: &[Kind] =
+    &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Text, Kind::Int];
 const NAMESPACE_KINDS: &[Kind] = &[Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int];
 
 fn user_select(d: &dyn SqlDialect) -> String {
     format!(
-        "SELECT u.id, u.username, u.ns_code, {}, u.created_ms, u.modified_ms, {} FROM users u",
+        "SELECT u.id, u.username, u.ns_code, {}, u.created_ms, u.modified_ms, {}, u.revision FROM users u",
         d.doc_text("u.doc"),
         d.id_array("m.group_id", "memberships m WHERE m.user_id = u.id", "m.position")
     )
@@ -145,7 +150,7 @@ fn user_select(d: &dyn SqlDialect) -> String {
 
 fn group_select(d: &dyn SqlDialect) -> String {
     format!(
-        "SELECT g.id, g.name, g.ns_code, {}, g.created_ms, g.modified_ms, {} FROM groups g",
+        "SELECT g.id, g.name, g.ns_code, {}, g.created_ms, g.modified_ms, {}, g.revision FROM groups g",
         d.doc_text("g.doc"),
         d.id_array("gp.parent_id", "group_parents gp WHERE gp.group_id = g.id", "gp.position")
     )
@@ -234,7 +239,32 @@ impl<C: Conn> SqlTx<C> {
             user.mobiles.iter().map(|m| m.number.clone()),
         )
         .await?;
-        self.replace_list("memberships", "user_id", id, "group_id", user.member_of.iter().cloned()).await
+        self.replace_memberships("memberships", "user_id", id, "group_id", &user.member_of).await
+    }
+
+    /// Replace the groups `id` is a member of (`table` holds `owner` → `column` rows), raising
+    /// the revision of each group that gains or loses it.
+    async fn replace_memberships(
+        &mut self,
+        table: &str,
+        owner: &str,
+        id: &str,
+        column: &str,
+        groups: &[String],
+    ) -> Result<()> {
+        let sql = format!("SELECT {column} FROM {table} WHERE {owner} = ?1");
+        let rows = self.conn.rows(&sql, &[text(id)], &[Kind::Text]).await?;
+        let old: Vec<String> = rows.iter().map(|r| r[0].text()).collect::<Result<_>>()?;
+        let changed = old.iter().filter(|g| !groups.contains(g)).chain(groups.iter().filter(|g| !old.contains(g)));
+        for group in changed {
+            self.bump_group(group).await?;
+        }
+        self.replace_list(table, owner, id, column, groups.iter().cloned()).await
+    }
+
+    async fn bump_group(&mut self, id: &str) -> Result<()> {
+        self.conn.exec("UPDATE groups SET revision = revision + 1 WHERE id = ?1", &[text(id)]).await?;
+        Ok(())
     }
 
     async fn one<T>(
@@ -262,6 +292,7 @@ fn user_row(r: &[Cell]) -> Result<User> {
         created_ms: r[4].int()?,
         modified_ms: r[5].int()?,
         member_of: r[6].opt_text(),
+        revision: r[7].int()?,
     }
     .into_user()
 }
@@ -275,6 +306,7 @@ fn group_row(r: &[Cell]) -> Result<Group> {
         created_ms: r[4].int()?,
         modified_ms: r[5].int()?,
         member_of: r[6].opt_text(),
+        revision: r[7].int()?,
     }
     .into_group()
 }
@@ -400,14 +432,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             Bind::Int(modified),
         ];
         self.conn.exec(&sql, &binds).await.map_err(|e| group_conflict(e, group))?;
-        self.replace_list(
-            "group_parents",
-            "group_id",
-            &group.id,
-            "parent_id",
-            group.member_of.iter().cloned(),
-        )
-        .await
+        self.replace_memberships("group_parents", "group_id", &group.id, "parent_id", &group.member_of).await
     }
 
     async fn ensure_group(&mut self, group: &Group) -> Result<Group> {
@@ -434,20 +459,13 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     async fn update_group(&mut self, group: &Group) -> Result<()> {
         let (_, modified) = rows::meta_ms(&group.meta);
         let sql = format!(
-            "UPDATE groups SET name = ?2, doc = {}, modified_ms = ?4 WHERE id = ?1",
+            "UPDATE groups SET name = ?2, doc = {}, modified_ms = ?4, revision = revision + 1 WHERE id = ?1",
             self.d().doc_param(3)
         );
         let binds =
             [text(&group.id), text(&group.name), Bind::Text(rows::group_doc(group)?), Bind::Int(modified)];
         self.conn.exec(&sql, &binds).await.map_err(|e| group_conflict(e, group))?;
-        self.replace_list(
-            "group_parents",
-            "group_id",
-            &group.id,
-            "parent_id",
-            group.member_of.iter().cloned(),
-        )
-        .await
+        self.replace_memberships("group_parents", "group_id", &group.id, "parent_id", &group.member_of).await
     }
 
     async fn delete_groups_of(&mut self, ns_code: &str) -> Result<()> {
@@ -456,23 +474,26 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn delete_group(&mut self, id: &str) -> Result<()> {
+        let parents = "UPDATE groups SET revision = revision + 1 \
+                       WHERE id IN (SELECT parent_id FROM group_parents WHERE group_id = ?1)";
+        self.conn.exec(parents, &[text(id)]).await?;
         self.conn.exec("DELETE FROM groups WHERE id = ?1", &[text(id)]).await?;
         Ok(())
     }
 
     async fn group(&mut self, id: &str) -> Result<Option<Group>> {
         let sql = format!("{} WHERE g.id = ?1", group_select(self.d()));
-        self.one(&sql, &[text(id)], ROW_KINDS, group_row).await
+        self.one(&sql, &[text(id)], REVISED_KINDS, group_row).await
     }
 
     async fn group_by_name(&mut self, ns_code: &str, name: &str) -> Result<Option<Group>> {
         let sql = format!("{} WHERE g.ns_code = ?1 AND g.name = ?2", group_select(self.d()));
-        self.one(&sql, &[text(ns_code), text(name)], ROW_KINDS, group_row).await
+        self.one(&sql, &[text(ns_code), text(name)], REVISED_KINDS, group_row).await
     }
 
     async fn find_groups(&mut self, q: &Query) -> Result<Page<Group>> {
         let select = group_select(self.d());
-        let (total, rows) = self.page(&select, "groups g", &GROUPS, "g.ns_code", q, ROW_KINDS).await?;
+        let (total, rows) = self.page(&select, "groups g", &GROUPS, "g.ns_code", q, REVISED_KINDS).await?;
         page(q, total, rows, group_row)
     }
 
@@ -484,8 +505,20 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
              {} WHERE g.id IN (SELECT id FROM sub) AND g.id <> ?1 ORDER BY g.created_ms, g.id",
             group_select(self.d())
         );
-        let rows = self.conn.rows(&sql, &[text(id)], ROW_KINDS).await?;
+        let rows = self.conn.rows(&sql, &[text(id)], REVISED_KINDS).await?;
         rows.iter().map(|r| group_row(r)).collect()
+    }
+
+    async fn lock_revision(&mut self, kind: Revised, id: &str, expected: Option<i64>) -> Result<bool> {
+        let table = match kind {
+            Revised::User => "users SET revision = revision WHERE id = ?1 AND hidden = 0",
+            Revised::Group => "groups SET revision = revision WHERE id = ?1",
+        };
+        let (check, binds) = match expected {
+            Some(r) => (" AND revision = ?2", vec![text(id), Bind::Int(r)]),
+            None => ("", vec![text(id)]),
+        };
+        Ok(self.conn.exec(&format!("UPDATE {table}{check}"), &binds).await? == 1)
     }
 
     async fn insert_user(&mut self, user: &User, password_hash: Option<&str>) -> Result<()> {
@@ -512,7 +545,8 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     async fn update_user(&mut self, user: &User) -> Result<()> {
         let (_, modified) = rows::meta_ms(&user.meta);
         let sql = format!(
-            "UPDATE users SET ns_code = ?2, username = ?3, username_lower = ?4, doc = {}, modified_ms = ?6 WHERE id = ?1",
+            "UPDATE users SET ns_code = ?2, username = ?3, username_lower = ?4, doc = {}, modified_ms = ?6, \
+             revision = revision + 1 WHERE id = ?1",
             self.d().doc_param(5)
         );
         let binds = [
@@ -528,18 +562,21 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn delete_user(&mut self, id: &str) -> Result<()> {
+        let groups = "UPDATE groups SET revision = revision + 1 \
+                      WHERE id IN (SELECT group_id FROM memberships WHERE user_id = ?1)";
+        self.conn.exec(groups, &[text(id)]).await?;
         self.conn.exec("DELETE FROM users WHERE id = ?1", &[text(id)]).await?;
         Ok(())
     }
 
     async fn user(&mut self, id: &str) -> Result<Option<User>> {
         let sql = format!("{} WHERE u.id = ?1 AND u.hidden = 0", user_select(self.d()));
-        self.one(&sql, &[text(id)], ROW_KINDS, user_row).await
+        self.one(&sql, &[text(id)], REVISED_KINDS, user_row).await
     }
 
     async fn find_users(&mut self, q: &Query) -> Result<Page<User>> {
         let select = user_select(self.d());
-        let (total, rows) = self.page(&select, "users u", &USERS, "u.ns_code", q, ROW_KINDS).await?;
+        let (total, rows) = self.page(&select, "users u", &USERS, "u.ns_code", q, REVISED_KINDS).await?;
         page(q, total, rows, user_row)
     }
 
@@ -559,7 +596,8 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
 
     async fn put_facets(&mut self, user_id: &str, facets: &UserFacets) -> Result<()> {
         let doc = serde_json::to_string(facets).map_err(|e| Error::Internal(e.to_string()))?;
-        let sql = format!("UPDATE users SET facets = {} WHERE id = ?1", self.d().doc_param(2));
+        let sql =
+            format!("UPDATE users SET facets = {}, revision = revision + 1 WHERE id = ?1", self.d().doc_param(2));
         self.conn.exec(&sql, &[text(user_id), Bind::Text(doc)]).await?;
         Ok(())
     }
@@ -1071,6 +1109,7 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
                 ("doc", T, true),
                 ("created_ms", I, false),
                 ("modified_ms", I, false),
+                ("revision", I, false),
             ],
             "id",
         ),
@@ -1090,6 +1129,7 @@ fn table_columns(table: &str) -> Result<(&'static [CopyColumn], &'static str)> {
                 ("modified_ms", I, false),
                 ("facets", T, true),
                 ("hidden", I, false),
+                ("revision", I, false),
             ],
             "id",
         ),

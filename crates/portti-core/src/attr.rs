@@ -199,6 +199,13 @@ static USER: &[Attr] = attrs! {
     "meta.lastModified": Instant scalar "meta" | "lastModified";
     "externalId": Text scalar "provisioned" | "externalId";
     "displayName": Text scalar "provisioned" | "displayName";
+    "userType": Text scalar "provisioned" | "userType";
+    "enterpriseUser.employeeNumber": Text scalar "provisioned" | "enterprise" | "employeeNumber";
+    "enterpriseUser.costCenter": Text scalar "provisioned" | "enterprise" | "costCenter";
+    "enterpriseUser.organization": Text scalar "provisioned" | "enterprise" | "organization";
+    "enterpriseUser.division": Text scalar "provisioned" | "enterprise" | "division";
+    "enterpriseUser.department": Text scalar "provisioned" | "enterprise" | "department";
+    "enterpriseUser.manager": Text scalar "provisioned" | "enterprise" | "manager" | "value";
 };
 
 static NAMESPACE: &[Attr] = attrs! {
@@ -226,6 +233,8 @@ static GROUP: &[Attr] = attrs! {
     "disallowContacts": Bool scalar "disallowContacts";
     "disallowGroups": Bool scalar "disallowGroups";
     "memberOf": Text list "memberOf";
+    "members": Text list "members";
+    "externalId": Text scalar "externalId";
     "meta.created": Instant scalar "meta" | "created";
     "meta.lastModified": Instant scalar "meta" | "lastModified";
 };
@@ -236,6 +245,8 @@ static CUSTOM_ROLE: &[Attr] = attrs! {
     "nsCode": Text scalar "nsCode";
     "permissions": Text list "permissions";
     "memberOf": Text list "memberOf";
+    "members": Text list "members";
+    "externalId": Text scalar "externalId";
     "meta.created": Instant scalar "meta" | "created";
     "meta.lastModified": Instant scalar "meta" | "lastModified";
 };

@@ -23,6 +23,9 @@ pub enum Error {
     /// The change collides with existing data (409).
     #[error("{0}")]
     Conflict(String),
+    /// The resource changed since the version the caller names (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// The caller asked too often; try again later (429).
     #[error("{0}")]
     TooManyRequests(String),
@@ -46,6 +49,7 @@ impl Error {
             Error::MissingPermission(_) | Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
+            Error::PreconditionFailed(_) => 412,
             Error::PayloadTooLarge(_) => 413,
             Error::TooManyRequests(_) => 429,
             Error::Unavailable(_) => 503,

@@ -54,6 +54,20 @@ impl FromStr for Filter {
     }
 }
 
+/// How a query compares text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TextCase {
+    /// As each attribute defines (case-sensitive, except usernames and email addresses).
+    #[default]
+    AsDefined,
+    /// Case-insensitive for every text attribute kept in a document but these (SCIM's
+    /// `caseExact: false`).
+    Folded {
+        /// Attributes that still compare exactly.
+        except: &'static [&'static str],
+    },
+}
+
 /// A dotted attribute path, split on '.', e.g. `name.givenName` -> ["name", "givenName"].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AttrPath(pub Vec<String>);
@@ -279,9 +293,17 @@ impl<'a> Lexer<'a> {
         match c {
             '"' => self.string().map(Tok::Str),
             '-' | '0'..='9' => self.number().map(Tok::Num),
+            c if is_name_start(c) && self.at_urn() => {
+                Ok(Tok::Word(self.eat_while(|c| is_word_char(c) || c == ':')))
+            }
             c if is_name_start(c) => Ok(Tok::Word(self.eat_while(is_word_char))),
             c => Err(FilterError::new(self.pos, format!("unexpected character {c:?}"))),
         }
+    }
+
+    /// Whether a schema URN prefix starts here (`urn:ietf:params:scim:schemas:core:2.0:User:userName`).
+    fn at_urn(&self) -> bool {
+        self.src[self.pos..].get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
     }
 
     fn peek(&self) -> Option<char> {
@@ -612,9 +634,14 @@ impl<'a> Parser<'a> {
 }
 
 /// Splits a word token into a path, checking each segment; `pos` is the word's offset.
+/// A schema URN prefix stays whole on the first segment (`urn:…:2.0:User:name`, `givenName`).
 fn attr_path(word: &str, pos: usize) -> Parsed<AttrPath> {
-    let mut offset = pos;
-    let mut segments = Vec::new();
+    let (urn, word) = match word.rfind(':') {
+        Some(i) => word.split_at(i + 1),
+        None => ("", word),
+    };
+    let mut offset = pos + urn.len();
+    let mut segments: Vec<String> = Vec::new();
     for segment in word.split('.') {
         if !segment.starts_with(is_name_start) {
             let message = format!(
@@ -624,6 +651,9 @@ fn attr_path(word: &str, pos: usize) -> Parsed<AttrPath> {
         }
         segments.push(segment.to_owned());
         offset += segment.len() + 1;
+    }
+    if let Some(first) = segments.first_mut() {
+        first.insert_str(0, urn);
     }
     Ok(AttrPath(segments))
 }
@@ -954,6 +984,14 @@ mod tests {
         fails("not a eq 1", 4, "expected '(' after 'not'");
         fails("not", 3, "expected '(' after 'not'");
         fails("a eq 1 not (b pr)", 7, "unexpected 'not'");
+    }
+
+    #[test]
+    fn schema_urn_prefixes_stay_on_the_first_segment() {
+        let f = parse(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.givenName eq "Ann""#).unwrap();
+        let Filter::Compare { path, .. } = f else { panic!("{f:?}") };
+        assert_eq!(path.segments(), ["urn:ietf:params:scim:schemas:core:2.0:User:name", "givenName"]);
+        assert!(parse(r#"urn:x:2.0:User: eq "a""#).is_err());
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
         docs: Arc::new(docs),
     };
     routes
+        .merge(crate::scim::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -123,6 +124,8 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
 fn error_at(path: &str, status: StatusCode, message: String) -> Response {
     if path.starts_with(crate::accounts::BASE) {
         crate::accounts::error_body(status, message)
+    } else if path.starts_with(crate::scim::BASE) {
+        axum::response::IntoResponse::into_response(crate::scim::ScimError::status(status, message))
     } else {
         v1::error_body(status, message)
     }

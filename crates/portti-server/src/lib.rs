@@ -8,6 +8,7 @@ mod extract;
 mod oidc;
 pub mod ops;
 mod public;
+mod scim;
 mod v1;
 
 pub use app::{router, serve, AppState};

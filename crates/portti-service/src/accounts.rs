@@ -179,6 +179,7 @@ impl Directory {
             filter,
             scope: Scope::Namespaces(vec![ns.code]),
             page: PageRequest::new(start, Some(limit), None),
+            text_case: Default::default(),
         };
         let page = tx.find_users(&query).await?;
         let has_more = page.total > start.saturating_add(page.items.len() as u64);

@@ -97,14 +97,14 @@ impl Directory {
 }
 
 /// The group, or 404 when it does not exist or lies outside the caller's namespaces.
-async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<Group> {
+pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<Group> {
     match tx.group(id).await? {
         Some(g) if caller.reaches(&g.ns_code) => Ok(g),
         _ => Err(Error::not_found("group", id)),
     }
 }
 
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
         return Err(Error::bad("a group needs a name of 1-255 printable characters"));
     }

@@ -17,6 +17,7 @@ mod password;
 mod passwords;
 mod phone;
 mod present;
+mod records;
 mod secrets;
 mod signin;
 mod strongid;
@@ -39,6 +40,7 @@ pub use password::HashCost;
 pub use phone::{e164, same_number};
 pub use portti_core as core;
 pub use portti_store::{OutboxFilter, PoolStats, Store};
+pub use records::{GroupEdit, GroupRecord, Member, MemberKind, UserEdit, UserRecord};
 pub use tokens::{OAuthError, TokenResponse, TokenSettings, SCOPES};
 pub use verification::{LinkOutcome, LinkRequest, SMS_CODE_MINUTES};
 
@@ -76,6 +78,10 @@ pub struct Directory {
 pub struct ListRequest {
     /// The filter expression, unparsed.
     pub filter: Option<String>,
+    /// A filter already parsed (and translated) by the dialect; wins over `filter`.
+    pub parsed: Option<Filter>,
+    /// How the filter compares text.
+    pub text_case: portti_core::filter::TextCase,
     /// Offset, size and order.
     pub page: PageRequest,
 }
@@ -109,11 +115,12 @@ impl Directory {
 
 /// Parse a list request into a store query limited to what `caller` may see.
 fn query(caller: &Caller, req: ListRequest) -> Result<Query> {
-    let filter = match req.filter.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(parse_filter(text)?),
+    let filter = match (req.parsed, req.filter.as_deref().map(str::trim)) {
+        (Some(f), _) => Some(f),
+        (None, None | Some("")) => None,
+        (None, Some(text)) => Some(parse_filter(text)?),
     };
-    Ok(Query { filter, scope: caller.scope(), page: req.page })
+    Ok(Query { filter, scope: caller.scope(), page: req.page, text_case: req.text_case })
 }
 
 fn parse_filter(text: &str) -> Result<Filter> {

@@ -8,7 +8,7 @@ mod sql;
 mod sqlite;
 
 use async_trait::async_trait;
-use portti_core::filter::Filter;
+use portti_core::filter::{Filter, TextCase};
 use portti_core::model::{
     ApiToken, Channel, CustomRole, EmailTemplate, Group, Invite, ManagementClient, Namespace, OidcClient,
     OutboxMessage, RefreshGrant, StrongIdentification, User, UserFacets, Verification, VerificationKind,
@@ -40,6 +40,8 @@ pub struct Query {
     pub scope: Scope,
     /// Offset, size and order.
     pub page: PageRequest,
+    /// How text compares.
+    pub text_case: TextCase,
 }
 
 /// Connection-pool figures for `/metrics`.

@@ -287,8 +287,9 @@ pub struct UserFacets {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_out_until: Option<i64>,
     /// What provisioning clients (SCIM) keep about the user that the profile has no field
-    /// for, by SCIM name: `externalId`, `displayName`, the enterprise extension, ...
-    /// (`externalId` and `displayName` are filterable).
+    /// for, by SCIM name (`externalId`, `displayName`, `userType`, `name`, `enterprise`),
+    /// and how they wrote what it has (`unflagged`: lists sent without a primary;
+    /// `consentsGiven`). `externalId` and `displayName` are filterable.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub provisioned: Map<String, Value>,
 }

@@ -34,6 +34,9 @@ pub struct Group {
     /// Server-managed metadata.
     #[serde(skip_serializing_if = "Meta::is_empty")]
     pub meta: Meta,
+    /// The provisioning client's own id for the group (SCIM `externalId`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     /// Raised by every stored change, memberships included (SCIM's `meta.version`).
     #[serde(skip)]
     pub revision: i64,

@@ -101,7 +101,11 @@ impl ListParams {
             .sort_by
             .filter(|s| !s.trim().is_empty())
             .map(|by| Sort { by: by.trim().to_string(), ascending });
-        Ok(ListRequest { filter: self.filter, page: PageRequest::new(start, count, sort) })
+        Ok(ListRequest {
+            filter: self.filter,
+            page: PageRequest::new(start, count, sort),
+            ..Default::default()
+        })
     }
 }
 

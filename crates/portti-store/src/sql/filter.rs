@@ -5,7 +5,7 @@
 
 use super::SqlDialect;
 use portti_core::attr::{Attr, AttrType, Resource, Shape};
-use portti_core::filter::{CompareOp, Filter, Value};
+use portti_core::filter::{CompareOp, Filter, TextCase, Value};
 use portti_core::page::Sort;
 use portti_core::{Error, Result};
 
@@ -68,6 +68,7 @@ impl Columns {
 struct Compiler<'a> {
     cols: &'a Columns,
     d: &'a dyn SqlDialect,
+    text_case: TextCase,
     binds: Vec<Bind>,
     /// Inside a value path (`emails[...]`): the array whose elements are being tested.
     element_of: Option<String>,
@@ -78,9 +79,10 @@ pub fn compile_where(
     filter: &Filter,
     cols: &Columns,
     d: &dyn SqlDialect,
+    text_case: TextCase,
     first_bind: usize,
 ) -> Result<Where> {
-    let mut c = Compiler { cols, d, binds: Vec::new(), element_of: None };
+    let mut c = Compiler { cols, d, text_case, binds: Vec::new(), element_of: None };
     let sql = c.node(filter, first_bind)?;
     Ok(Where { sql, binds: c.binds })
 }
@@ -94,7 +96,7 @@ pub fn compile_order(sort: Option<&Sort>, cols: &Columns, d: &dyn SqlDialect) ->
     if !attr.sortable() {
         return Err(Error::bad(format!("cannot sort by the multi-valued attribute '{}'", attr.name)));
     }
-    let c = Compiler { cols, d, binds: Vec::new(), element_of: None };
+    let c = Compiler { cols, d, text_case: TextCase::AsDefined, binds: Vec::new(), element_of: None };
     let expr = match cols.source(attr) {
         Some(Source::Column(col)) => col.to_string(),
         _ => c.scalar_expr(attr),
@@ -115,7 +117,8 @@ impl Compiler<'_> {
         Ok(match f {
             Filter::And(a, b) => format!("({} AND {})", self.node(a, base)?, self.node(b, base)?),
             Filter::Or(a, b) => format!("({} OR {})", self.node(a, base)?, self.node(b, base)?),
-            Filter::Not(a) => format!("(NOT {})", self.node(a, base)?),
+            // An unknown (NULL) inner result counts as no match, so `not` matches it.
+            Filter::Not(a) => format!("(NOT coalesce({}, FALSE))", self.node(a, base)?),
             Filter::ValuePath { path, filter } => self.value_path(&path.dotted(), filter, base)?,
             Filter::Present(path) if self.element_of.is_some() => {
                 let (_, e) = self.element_attr(&path.dotted())?;
@@ -137,6 +140,24 @@ impl Compiler<'_> {
                 }
             },
         })
+    }
+
+    /// The attribute as this query compares it: folded to case-insensitive text when the
+    /// query asks so and it lives in a JSON document (columns compare as they are).
+    fn effective(&self, attr: &Attr) -> Attr {
+        let folds = match self.text_case {
+            TextCase::AsDefined => false,
+            TextCase::Folded { except } => {
+                attr.ty == AttrType::Text
+                    && !except.contains(&attr.name)
+                    && matches!(self.cols.source(attr), None | Some(Source::Json(_)))
+            }
+        };
+        if folds {
+            Attr { ty: AttrType::CiText, ..*attr }
+        } else {
+            *attr
+        }
     }
 
     /// `array[filter]`: some element of the array matches the whole filter.
@@ -173,6 +194,9 @@ impl Compiler<'_> {
         value: &Value,
         base: usize,
     ) -> Result<String> {
+        let folded = self.effective(attr);
+        let expr = &if folded.ty != attr.ty { format!("lower({expr})") } else { expr.to_string() };
+        let attr = &folded;
         if let Value::Null = value {
             return match op {
                 CompareOp::Eq => Ok(format!("{expr} IS NULL")),
@@ -261,6 +285,7 @@ impl Compiler<'_> {
     }
 
     fn compare(&mut self, attr: &Attr, op: CompareOp, value: &Value, base: usize) -> Result<String> {
+        let attr = &self.effective(attr);
         if let Value::Null = value {
             return match op {
                 CompareOp::Eq => Ok(format!("(NOT {})", self.present(attr)?)),
@@ -405,7 +430,7 @@ mod tests {
     };
 
     fn sql(f: &str) -> Result<Where> {
-        compile_where(&parse(f).unwrap(), &USERS, &Sqlite, 1)
+        compile_where(&parse(f).unwrap(), &USERS, &Sqlite, TextCase::AsDefined, 1)
     }
 
     #[test]

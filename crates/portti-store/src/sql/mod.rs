@@ -24,7 +24,7 @@ pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn Sq
         }
     }
     if let Some(filter) = &query.filter {
-        let w = compile_where(filter, cols, d, out.binds.len() + 1)?;
+        let w = compile_where(filter, cols, d, query.text_case, out.binds.len() + 1)?;
         out.sql = format!("{} AND {}", out.sql, w.sql);
         out.binds.extend(w.binds);
     }

@@ -27,6 +27,13 @@ const USERS: Columns = Columns {
         ("meta.lastModified", Source::Column("u.modified_ms")),
         ("externalId", Source::Json("u.facets")),
         ("displayName", Source::Json("u.facets")),
+        ("userType", Source::Json("u.facets")),
+        ("enterpriseUser.employeeNumber", Source::Json("u.facets")),
+        ("enterpriseUser.costCenter", Source::Json("u.facets")),
+        ("enterpriseUser.organization", Source::Json("u.facets")),
+        ("enterpriseUser.division", Source::Json("u.facets")),
+        ("enterpriseUser.department", Source::Json("u.facets")),
+        ("enterpriseUser.manager", Source::Json("u.facets")),
         ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
         (
             "emails",
@@ -59,6 +66,14 @@ const GROUPS: Columns = Columns {
         (
             "memberOf",
             Source::Related { from: "group_parents gp WHERE gp.group_id = g.id", value: "gp.parent_id" },
+        ),
+        (
+            "members",
+            Source::Related {
+                from: "(SELECT m.user_id AS member, m.group_id AS owner FROM memberships m \
+                       UNION ALL SELECT gp.group_id, gp.parent_id FROM group_parents gp) gm WHERE gm.owner = g.id",
+                value: "gm.member",
+            },
         ),
     ],
     order: "g.created_ms, g.id",
@@ -136,7 +151,7 @@ fn history_row(r: &[Cell]) -> Result<StrongIdentification> {
 const ROW_KINDS: &[Kind] =
     &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Text];
 /// Columns of a user or group row: a role's, then the revision.
-const REVISED_KINDS: &[Kind] =
+pub(super) const REVISED_KINDS: &[Kind] =
     &[Kind::Text, Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int, Kind::Text, Kind::Int];
 const NAMESPACE_KINDS: &[Kind] = &[Kind::Text, Kind::Text, Kind::Text, Kind::Int, Kind::Int];
 
@@ -255,7 +270,8 @@ impl<C: Conn> SqlTx<C> {
         let sql = format!("SELECT {column} FROM {table} WHERE {owner} = ?1");
         let rows = self.conn.rows(&sql, &[text(id)], &[Kind::Text]).await?;
         let old: Vec<String> = rows.iter().map(|r| r[0].text()).collect::<Result<_>>()?;
-        let changed = old.iter().filter(|g| !groups.contains(g)).chain(groups.iter().filter(|g| !old.contains(g)));
+        let changed =
+            old.iter().filter(|g| !groups.contains(g)).chain(groups.iter().filter(|g| !old.contains(g)));
         for group in changed {
             self.bump_group(group).await?;
         }
@@ -596,8 +612,10 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
 
     async fn put_facets(&mut self, user_id: &str, facets: &UserFacets) -> Result<()> {
         let doc = serde_json::to_string(facets).map_err(|e| Error::Internal(e.to_string()))?;
-        let sql =
-            format!("UPDATE users SET facets = {}, revision = revision + 1 WHERE id = ?1", self.d().doc_param(2));
+        let sql = format!(
+            "UPDATE users SET facets = {}, revision = revision + 1 WHERE id = ?1",
+            self.d().doc_param(2)
+        );
         self.conn.exec(&sql, &[text(user_id), Bind::Text(doc)]).await?;
         Ok(())
     }
@@ -768,7 +786,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             None => ("u.username_lower = ?1", vec![Bind::Text(username.to_lowercase())]),
         };
         let sql = format!("{} WHERE {cond} AND u.hidden = 0 ORDER BY u.created_ms", user_select(self.d()));
-        let rows = self.conn.rows(&sql, &binds, ROW_KINDS).await?;
+        let rows = self.conn.rows(&sql, &binds, REVISED_KINDS).await?;
         rows.iter().map(|r| user_row(r)).collect()
     }
 

@@ -1,7 +1,7 @@
 //! Email templates and the members of groups (for mail to a group), written once for
 //! every SQL backend.
 
-use super::{page, text, user_row, user_select, SqlTx, ROW_KINDS};
+use super::{page, text, user_row, user_select, SqlTx, REVISED_KINDS};
 use crate::rows;
 use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::{compile_order, query_where, Bind, Columns, Source};
@@ -160,7 +160,7 @@ impl<C: Conn + 'static> SqlTx<C> {
             marks.join(", ")
         );
         let binds: Vec<Bind> = group_ids.iter().cloned().map(Bind::Text).collect();
-        let rows = self.conn.rows(&sql, &binds, ROW_KINDS).await?;
+        let rows = self.conn.rows(&sql, &binds, REVISED_KINDS).await?;
         rows.iter().map(|r| user_row(r)).collect()
     }
 }

@@ -1088,9 +1088,8 @@ mod tests {
             json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "h@x.example", "type": "home"}}]),
         );
         assert_eq!(u["emails"][1], json!({"value": "h@x.example", "type": "home"}));
-        let u =
-            ok_user(json!([{"op": "replace", "path": "emails[type eq \"home\"].display", "value": "Home"}]));
-        assert_eq!(u["emails"][1]["display"], "Home");
+        let u = ok_user(json!([{"op": "replace", "path": "emails[type eq \"home\"].value", "value": "h@h"}]));
+        assert_eq!(u["emails"][1]["value"], "h@h");
         assert_eq!(
             err_user(json!([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "a@b"}])),
             ScimType::NoTarget

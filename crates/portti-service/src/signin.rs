@@ -34,11 +34,28 @@ impl Directory {
             return Err(refused());
         }
         self.record_attempt(user, matches, now).await?;
-        if matches {
-            Ok(user.clone())
-        } else {
-            Err(refused())
+        if !matches {
+            return Err(refused());
         }
+        if let Some(old) = hash.filter(|h| crate::password::needs_rehash(h)) {
+            if let Err(e) = self.rehash(&user.id, &old, password).await {
+                tracing::warn!(user = %user.id, error = %e, "could not rehash an imported password");
+            }
+        }
+        Ok(user.clone())
+    }
+
+    /// Replace an imported (bcrypt, PBKDF2, argon2i) hash by an argon2id one of the same
+    /// password, unless the password changed meanwhile. The history and `passwordChanged`
+    /// stay: the password is the same.
+    async fn rehash(&self, id: &str, old: &str, password: &str) -> portti_core::Result<()> {
+        let new = self.hasher.hash(password.to_string()).await?;
+        let mut tx = self.write().await?;
+        if tx.password_hash(id).await?.as_deref() == Some(old) {
+            tx.set_password_hash(id, Some(&new)).await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// Note a sign-in: success clears the failures and stamps `lastAuthenticatedDate`;

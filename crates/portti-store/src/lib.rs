@@ -338,6 +338,26 @@ pub trait Tx: Send {
     async fn dump(&mut self, table: &str, offset: u64, limit: u64) -> Result<Vec<Vec<Cell>>>;
     /// Insert raw rows produced by [`Tx::dump`] of the same table.
     async fn load(&mut self, table: &str, rows: &[Vec<Cell>]) -> Result<()>;
+
+    // Bulk transfer of whole users (`portti import`, `portti export`).
+
+    /// Add users with everything kept beside them, in few multi-row statements: the rows
+    /// [`Tx::insert_user`], [`Tx::put_facets`] and [`Tx::insert_strong_id`] would write (a
+    /// new revision of 1); each group gaining members has its revision raised once. Any
+    /// conflict (a taken id or username) fails the whole call.
+    async fn insert_users(&mut self, users: &[WholeUser]) -> Result<()>;
+    /// `(id, namespace code)` of each of these user ids that exists, hidden users included.
+    async fn user_namespaces(&mut self, ids: &[String]) -> Result<Vec<(String, String)>>;
+    /// Which of these lowercased usernames are taken in the namespace.
+    async fn taken_usernames(&mut self, ns_code: &str, lowered: &[String]) -> Result<Vec<String>>;
+    /// Up to `limit` whole users of a namespace, hidden ones included, in creation order
+    /// after the user at `after` (its creation time in epoch ms, and its id).
+    async fn whole_users(
+        &mut self,
+        ns_code: &str,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<WholeUser>>;
 }
 
 /// Open the store a database URL names (`sqlite://…`), running its migrations.
@@ -367,4 +387,20 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions { migrate: true, max_connections: 8 }
     }
+}
+
+/// A user with everything kept beside its profile, as `portti export` reads it and
+/// `portti import` writes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WholeUser {
+    /// The profile; `memberOf` holds group ids.
+    pub user: User,
+    /// What is kept beside it.
+    pub facets: UserFacets,
+    /// The password hash (a PHC string or an imported form), if it has a password.
+    pub password_hash: Option<String>,
+    /// Soft-deleted and hidden from reads and lists.
+    pub hidden: bool,
+    /// The strong-identification history, oldest first, each entry with its `id` and `time`.
+    pub history: Vec<StrongIdentification>,
 }

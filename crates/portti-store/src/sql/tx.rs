@@ -1,5 +1,6 @@
 //! The directory's reads and writes, written once for every SQL backend.
 
+mod bulk;
 mod templates;
 mod verification;
 
@@ -1097,6 +1098,27 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
             )
             .await?;
         rows.iter().map(|r| rows::client_from(&r[0].text()?)).collect()
+    }
+
+    async fn insert_users(&mut self, users: &[crate::WholeUser]) -> Result<()> {
+        self.insert_whole_users(users).await
+    }
+
+    async fn user_namespaces(&mut self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        self.namespaces_of_users(ids).await
+    }
+
+    async fn taken_usernames(&mut self, ns_code: &str, lowered: &[String]) -> Result<Vec<String>> {
+        self.usernames_taken(ns_code, lowered).await
+    }
+
+    async fn whole_users(
+        &mut self,
+        ns_code: &str,
+        after: Option<(i64, String)>,
+        limit: u32,
+    ) -> Result<Vec<crate::WholeUser>> {
+        self.whole_users_after(ns_code, after, limit).await
     }
 }
 

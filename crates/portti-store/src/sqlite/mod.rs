@@ -1,4 +1,7 @@
-//! The SQLite store: one file under the data directory, WAL, one writer at a time.
+//! The SQLite store: one file under the data directory, WAL, one writer at a time with
+//! group commit.
+
+mod group_commit;
 
 use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::dialect::{self, SqlDialect};
@@ -6,6 +9,7 @@ use crate::sql::tx::SqlTx;
 use crate::sql::{db_err, Bind};
 use crate::{OpenOptions, PoolStats, Store, Tx};
 use async_trait::async_trait;
+use group_commit::GroupWriter;
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -19,9 +23,10 @@ use std::time::Duration;
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite store. Writes go through a single connection, so writers queue in
-/// the process instead of failing with `SQLITE_BUSY`; reads use a pool of read-only connections.
+/// the process instead of failing with `SQLITE_BUSY`, and those that queue share a commit
+/// (see [`group_commit`]); reads use a pool of read-only connections.
 pub struct SqliteStore {
-    write: SqlitePool,
+    writer: GroupWriter,
     read: SqlitePool,
 }
 
@@ -39,19 +44,22 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let write = SqlitePoolOptions::new()
+        let setup = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.clone())
             .await
             .map_err(db_err)?;
-        migrate(&write, options.migrate).await?;
+        let migrated = migrate(&setup, options.migrate).await;
+        setup.close().await;
+        migrated?;
+        let writer = GroupWriter::start(group_commit::connect(&base).await?);
         let read = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .connect_with(base.read_only(true))
             .await
             .map_err(db_err)?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore { writer, read })
     }
 }
 
@@ -80,8 +88,7 @@ impl Store for SqliteStore {
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.write.begin().await.map_err(db_err)?;
-        Ok(Box::new(SqlTx::new(SqliteConn(tx))))
+        Ok(Box::new(SqlTx::new(self.writer.begin().await?)))
     }
 
     async fn ping(&self) -> Result<()> {
@@ -90,15 +97,12 @@ impl Store for SqliteStore {
     }
 
     fn stats(&self) -> PoolStats {
-        PoolStats {
-            size: self.read.size() + self.write.size(),
-            idle: (self.read.num_idle() + self.write.num_idle()) as u32,
-        }
+        PoolStats { size: self.read.size() + 1, idle: self.read.num_idle() as u32 }
     }
 
     async fn close(&self) {
         self.read.close().await;
-        self.write.close().await;
+        self.writer.close().await;
     }
 
     fn backend(&self) -> &'static str {
@@ -106,7 +110,7 @@ impl Store for SqliteStore {
     }
 }
 
-/// An open SQLite transaction.
+/// An open SQLite read transaction.
 struct SqliteConn(Transaction<'static, Sqlite>);
 
 #[async_trait]
@@ -116,12 +120,12 @@ impl Conn for SqliteConn {
     }
 
     async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        let done = bound(sqlx::query(sql), binds).execute(&mut *self.0).await.map_err(db_err)?;
+        let done = sqlite_bound(sqlx::query(sql), binds).execute(&mut *self.0).await.map_err(db_err)?;
         Ok(done.rows_affected())
     }
 
     async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
-        let rows = bound(sqlx::query(sql), binds).fetch_all(&mut *self.0).await.map_err(db_err)?;
+        let rows = sqlite_bound(sqlx::query(sql), binds).fetch_all(&mut *self.0).await.map_err(db_err)?;
         rows.iter().map(|r| cells(r, kinds)).collect()
     }
 
@@ -130,7 +134,7 @@ impl Conn for SqliteConn {
     }
 }
 
-fn bound<'q>(
+fn sqlite_bound<'q>(
     mut q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
     binds: &'q [Bind],
 ) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {

@@ -1,0 +1,288 @@
+//! Group commit for SQLite: write transactions that queue up while one is running join
+//! one physical transaction, each inside a savepoint of its own, and share its single
+//! `COMMIT` (one fsync). Every one of them learns the outcome of that commit before
+//! its own `commit()` returns, so a success still means the change is on disk.
+//!
+//! The writer connection sits behind a fair (FIFO) mutex. A logical transaction takes
+//! the mutex, opens the physical transaction if none is open, works inside `SAVEPOINT`,
+//! releases it on commit, hands the mutex on and wakes the committer. The committer
+//! queues for the mutex behind every writer already waiting, so those join the batch;
+//! when its turn comes it commits the batch. A logical transaction dropped half-way
+//! (an error, a cancelled request) is rolled back to its savepoint by whoever takes the
+//! mutex next; the others in the batch are untouched.
+
+use super::{cells, sqlite_bound};
+use crate::sql::conn::{Cell, Conn, Kind};
+use crate::sql::dialect::{self, SqlDialect};
+use crate::sql::{db_err, Bind};
+use async_trait::async_trait;
+use portti_core::{Error, Result};
+use sqlx::{Connection, SqliteConnection};
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch, Mutex, OwnedMutexGuard};
+
+/// The outcome of one physical commit, shared by every transaction in it.
+type Outcome = watch::Receiver<Option<std::result::Result<(), String>>>;
+
+/// The writer connection and its open batch.
+struct Writer {
+    conn: SqliteConnection,
+    /// The open physical transaction's outcome channel, if one is open.
+    batch: Option<watch::Sender<Option<std::result::Result<(), String>>>>,
+    /// A logical transaction was dropped inside its savepoint.
+    abandoned: bool,
+}
+
+/// The writer shared by every write transaction of a store.
+pub struct GroupWriter {
+    writer: Arc<Mutex<Writer>>,
+    wake: mpsc::UnboundedSender<()>,
+}
+
+impl GroupWriter {
+    /// Take over `conn` for writing and start the committer.
+    pub fn start(conn: SqliteConnection) -> Self {
+        let writer = Arc::new(Mutex::new(Writer { conn, batch: None, abandoned: false }));
+        let (wake, woken) = mpsc::unbounded_channel();
+        tokio::spawn(committer(writer.clone(), woken));
+        GroupWriter { writer, wake }
+    }
+
+    /// A logical write transaction.
+    pub async fn begin(&self) -> Result<GroupTx> {
+        let mut w = self.writer.clone().lock_owned().await;
+        settle(&mut w).await;
+        if w.batch.is_none() {
+            run(&mut w.conn, "BEGIN").await.map_err(db_err)?;
+            w.batch = Some(watch::channel(None).0);
+        }
+        if let Err(e) = run(&mut w.conn, "SAVEPOINT lt").await {
+            fail_batch(&mut w, e.to_string()).await;
+            return Err(db_err(e));
+        }
+        let outcome = w.batch.as_ref().map(|b| b.subscribe());
+        Ok(GroupTx { writer: Some(w), outcome, wake: self.wake.clone() })
+    }
+
+    /// Commit what is pending and close the connection.
+    pub async fn close(&self) {
+        let mut w = self.writer.lock().await;
+        settle(&mut w).await;
+        commit_batch(&mut w).await;
+    }
+}
+
+/// The committer: whenever a transaction has finished, wait for the writer (behind every
+/// transaction already queued, which thereby joins the batch) and commit the batch.
+async fn committer(writer: Arc<Mutex<Writer>>, mut woken: mpsc::UnboundedReceiver<()>) {
+    while woken.recv().await.is_some() {
+        while woken.try_recv().is_ok() {}
+        let mut w = writer.lock().await;
+        settle(&mut w).await;
+        commit_batch(&mut w).await;
+    }
+}
+
+/// Roll back the savepoint of a transaction that was dropped inside it.
+async fn settle(w: &mut Writer) {
+    if !std::mem::take(&mut w.abandoned) {
+        return;
+    }
+    let undo = run(&mut w.conn, "ROLLBACK TO lt").await.and(run(&mut w.conn, "RELEASE lt").await);
+    if let Err(e) = undo {
+        fail_batch(w, format!("the batch could not be rolled back in part: {e}")).await;
+    }
+}
+
+async fn commit_batch(w: &mut Writer) {
+    let Some(batch) = w.batch.take() else { return };
+    let done = run(&mut w.conn, "COMMIT").await;
+    if done.is_err() {
+        let _ = run(&mut w.conn, "ROLLBACK").await;
+    }
+    let _ = batch.send(Some(done.map_err(|e| e.to_string())));
+}
+
+/// Give up the whole open batch: roll it back and tell its members.
+async fn fail_batch(w: &mut Writer, why: String) {
+    let _ = run(&mut w.conn, "ROLLBACK").await;
+    if let Some(batch) = w.batch.take() {
+        let _ = batch.send(Some(Err(why)));
+    }
+}
+
+/// One logical write transaction: the writer while it runs, then the batch's outcome.
+pub struct GroupTx {
+    writer: Option<OwnedMutexGuard<Writer>>,
+    outcome: Option<Outcome>,
+    wake: mpsc::UnboundedSender<()>,
+}
+
+impl GroupTx {
+    fn conn(&mut self) -> Result<&mut SqliteConnection> {
+        match self.writer.as_mut() {
+            Some(w) => Ok(&mut w.conn),
+            None => Err(Error::Internal("the write transaction has ended".into())),
+        }
+    }
+}
+
+impl Drop for GroupTx {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.writer.take() {
+            w.abandoned = true;
+            drop(w);
+            let _ = self.wake.send(());
+        }
+    }
+}
+
+#[async_trait]
+impl Conn for GroupTx {
+    fn dialect(&self) -> &'static dyn SqlDialect {
+        &dialect::Sqlite
+    }
+
+    async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
+        exec(self.conn()?, sql, binds).await
+    }
+
+    async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
+        fetch(self.conn()?, sql, binds, kinds).await
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<()> {
+        let Some(mut w) = self.writer.take() else {
+            return Err(Error::Internal("the write transaction has ended".into()));
+        };
+        if let Err(e) = run(&mut w.conn, "RELEASE lt").await {
+            w.abandoned = true;
+            drop(w);
+            let _ = self.wake.send(());
+            return Err(db_err(e));
+        }
+        drop(w);
+        let _ = self.wake.send(());
+        let Some(mut outcome) = self.outcome.take() else {
+            return Err(Error::Internal("the write transaction has no batch".into()));
+        };
+        let settled = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
+        match settled {
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(Some(Err(e))) => Err(Error::Unavailable(format!("the write could not be committed: {e}"))),
+            _ => Err(Error::Unavailable("the writer stopped before committing".into())),
+        }
+    }
+}
+
+/// Run one statement without arguments.
+async fn run(conn: &mut SqliteConnection, sql: &str) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(sql).execute(conn).await.map(|_| ())
+}
+
+async fn exec(conn: &mut SqliteConnection, sql: &str, binds: &[Bind]) -> Result<u64> {
+    let done = sqlite_bound(sqlx::query(sql), binds).execute(conn).await.map_err(db_err)?;
+    Ok(done.rows_affected())
+}
+
+async fn fetch(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    binds: &[Bind],
+    kinds: &[Kind],
+) -> Result<Vec<Vec<Cell>>> {
+    let rows = sqlite_bound(sqlx::query(sql), binds).fetch_all(conn).await.map_err(db_err)?;
+    rows.iter().map(|r| cells(r, kinds)).collect()
+}
+
+/// A dedicated connection for the writer (not a pooled one: it lives as long as the store).
+pub async fn connect(options: &sqlx::sqlite::SqliteConnectOptions) -> Result<SqliteConnection> {
+    SqliteConnection::connect_with(options).await.map_err(db_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sqlite::SqliteStore;
+    use crate::{OpenOptions, Store};
+    use portti_core::model::Namespace;
+    use std::sync::Arc;
+
+    async fn store(name: &str) -> Arc<SqliteStore> {
+        let dir = std::env::temp_dir().join(format!("portti-gc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = format!("sqlite://{}/t.db", dir.display());
+        Arc::new(SqliteStore::open(&url, &OpenOptions::default()).await.unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_all_commit() {
+        let s = store("all").await;
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    let mut tx = s.write().await.unwrap();
+                    tx.put_setting(&format!("k{i}"), "v").await.unwrap();
+                    tx.commit().await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let mut r = s.read().await.unwrap();
+        for i in 0..50 {
+            assert_eq!(r.setting(&format!("k{i}")).await.unwrap().as_deref(), Some("v"));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_transaction_leaves_its_batch_alone() {
+        let s = store("drop").await;
+        let first = {
+            let mut tx = s.write().await.unwrap();
+            tx.put_setting("kept-1", "v").await.unwrap();
+            let s2 = s.clone();
+            // Queued behind `tx`: joins its batch.
+            let waiting = tokio::spawn(async move {
+                let mut gone = s2.write().await.unwrap();
+                gone.put_setting("dropped", "v").await.unwrap();
+                drop(gone);
+                let mut tx = s2.write().await.unwrap();
+                tx.put_setting("kept-2", "v").await.unwrap();
+                tx.commit().await
+            });
+            tokio::task::yield_now().await;
+            (tx.commit().await, waiting)
+        };
+        first.0.unwrap();
+        first.1.await.unwrap().unwrap();
+        let mut r = s.read().await.unwrap();
+        assert!(r.setting("kept-1").await.unwrap().is_some());
+        assert!(r.setting("kept-2").await.unwrap().is_some());
+        assert!(r.setting("dropped").await.unwrap().is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_statement_rolls_back_only_its_own_transaction() {
+        let s = store("fail").await;
+        let ns = |code: &str| Namespace { id: code.into(), code: code.into(), ..Default::default() };
+        let mut tx = s.write().await.unwrap();
+        tx.put_setting("before", "v").await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = s.write().await.unwrap();
+        tx.put_setting("half", "v").await.unwrap();
+        tx.insert_namespace(&ns("dup")).await.unwrap();
+        let err = tx.insert_namespace(&ns("dup")).await.unwrap_err();
+        assert_eq!(err.status(), 409);
+        drop(tx);
+        let mut tx = s.write().await.unwrap();
+        tx.put_setting("after", "v").await.unwrap();
+        tx.commit().await.unwrap();
+        let mut r = s.read().await.unwrap();
+        assert!(r.setting("before").await.unwrap().is_some());
+        assert!(r.setting("half").await.unwrap().is_none());
+        assert!(r.namespace("dup").await.unwrap().is_none());
+        assert!(r.setting("after").await.unwrap().is_some());
+    }
+}

@@ -50,9 +50,7 @@ impl Directory {
         let Value::Object(fields) = fields else {
             return Err(Error::bad("custom fields must be a JSON object"));
         };
-        if let Some(k) = fields.keys().find(|k| k.is_empty() || k.len() > 200) {
-            return Err(Error::bad(format!("invalid custom field name '{k}': use 1-200 characters")));
-        }
+        check_custom_fields(&fields)?;
         self.change_facets(caller, id, |f| {
             f.custom_fields.extend(fields);
             Ok(f.custom_fields.clone())
@@ -105,9 +103,7 @@ impl Directory {
         id: &str,
         mut info: LegalInfo,
     ) -> Result<LegalInfo> {
-        for (name, value) in [("dateOfBirth", &info.date_of_birth), ("dateOfDeath", &info.date_of_death)] {
-            check_date(name, value.as_deref())?;
-        }
+        check_legal_info(&info)?;
         info.last_updated_at.get_or_insert_with(|| time::format_ms(time::now_ms()));
         let stored = self.change_facets(caller, id, |f| {
             f.legal = Some(info.clone());
@@ -128,11 +124,7 @@ impl Directory {
         id: &str,
         mut state: StudentState,
     ) -> Result<StudentState> {
-        if !STUDENT_STATES.contains(&state.state.as_str()) {
-            return Err(Error::bad(format!("state must be one of {}", STUDENT_STATES.join(", "))));
-        }
-        check_date("studentFrom", state.student_from.as_deref())?;
-        check_date("studentTo", state.student_to.as_deref())?;
+        check_student_state(&state)?;
         let now = time::format_ms(time::now_ms());
         state.updated = Some(now.clone());
         state.source.get_or_insert_with(|| "API".into());
@@ -153,6 +145,31 @@ impl Directory {
         tx.commit().await?;
         Ok(state)
     }
+}
+
+/// Custom field names are 1-200 characters.
+pub(crate) fn check_custom_fields(fields: &Map<String, Value>) -> Result<()> {
+    match fields.keys().find(|k| k.is_empty() || k.len() > 200) {
+        Some(k) => Err(Error::bad(format!("invalid custom field name '{k}': use 1-200 characters"))),
+        None => Ok(()),
+    }
+}
+
+/// Legal information's dates must be dates.
+pub(crate) fn check_legal_info(info: &LegalInfo) -> Result<()> {
+    for (name, value) in [("dateOfBirth", &info.date_of_birth), ("dateOfDeath", &info.date_of_death)] {
+        check_date(name, value.as_deref())?;
+    }
+    Ok(())
+}
+
+/// A student state names a known state and its dates are dates.
+pub(crate) fn check_student_state(state: &StudentState) -> Result<()> {
+    if !STUDENT_STATES.contains(&state.state.as_str()) {
+        return Err(Error::bad(format!("state must be one of {}", STUDENT_STATES.join(", "))));
+    }
+    check_date("studentFrom", state.student_from.as_deref())?;
+    check_date("studentTo", state.student_to.as_deref())
 }
 
 /// A date field must be `YYYY-MM-DD` or an instant.

@@ -23,6 +23,7 @@ mod signin;
 mod strongid;
 mod templates;
 mod tokens;
+mod transfer;
 mod users;
 mod verification;
 
@@ -42,6 +43,7 @@ pub use portti_core as core;
 pub use portti_store::{OutboxFilter, PoolStats, Store};
 pub use records::{GroupEdit, GroupRecord, Member, MemberKind, UserEdit, UserRecord};
 pub use tokens::{OAuthError, TokenResponse, TokenSettings, SCOPES};
+pub use transfer::{BatchReport, Export, Import, ImportReader, LineError, ReadBatch};
 pub use verification::{LinkOutcome, LinkRequest, SMS_CODE_MINUTES};
 
 use portti_core::filter::Filter;

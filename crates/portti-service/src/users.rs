@@ -222,21 +222,44 @@ pub(crate) fn check_limits(ns: &Namespace, user: &User) -> Result<()> {
 
 /// A client-given username, if well-formed and free in the namespace.
 pub(crate) async fn claim_username(tx: &mut dyn Tx, ns: &Namespace, name: String) -> Result<String> {
-    if name.chars().count() > 255 || name.chars().any(|c| c.is_control()) {
-        return Err(Error::bad("a username is 1-255 printable characters"));
-    }
+    check_username(&name)?;
     if tx.username_taken(&ns.code, &name).await? {
-        return Err(Error::Conflict(format!("username {name} is already taken in namespace {}", ns.code)));
+        return Err(username_taken(ns, &name));
     }
     Ok(name)
 }
 
+/// A client-given (non-empty) username must be at most 255 printable characters.
+pub(crate) fn check_username(name: &str) -> Result<()> {
+    if name.chars().count() > 255 || name.chars().any(|c| c.is_control()) {
+        return Err(Error::bad("a username is 1-255 printable characters"));
+    }
+    Ok(())
+}
+
+/// The conflict of a username already taken in the namespace.
+pub(crate) fn username_taken(ns: &Namespace, name: &str) -> Error {
+    Error::Conflict(format!("username {name} is already taken in namespace {}", ns.code))
+}
+
 /// A fresh username from the namespace's policy.
 pub(crate) async fn generate_username(tx: &mut dyn Tx, ns: &Namespace, user: &User) -> Result<String> {
+    generate_username_besides(tx, ns, user, &Default::default()).await
+}
+
+/// A fresh username from the namespace's policy, free in the store and not in `also_taken`
+/// (lowercased names about to be stored in the same transaction).
+pub(crate) async fn generate_username_besides(
+    tx: &mut dyn Tx,
+    ns: &Namespace,
+    user: &User,
+    also_taken: &std::collections::HashSet<String>,
+) -> Result<String> {
     let source = UsernameSource { email: user.primary_email(), name: &user.name };
     for attempt in 0..USERNAME_ATTEMPTS {
         let candidate = ns.username_policy.generate(&source, attempt, &mut rand::thread_rng())?;
-        if !tx.username_taken(&ns.code, &candidate).await? {
+        if !also_taken.contains(&candidate.to_lowercase()) && !tx.username_taken(&ns.code, &candidate).await?
+        {
             return Ok(candidate);
         }
     }

@@ -43,6 +43,12 @@ pub trait SqlDialect: Sync {
     /// What ends a `SELECT` whose rows a worker claims, so that concurrent claimers skip
     /// each other's rows instead of waiting for them (empty where writers are serialised).
     fn claim_lock(&self) -> &'static str;
+    /// A condition narrowing users (`u`) to those whose user attribute `attr` may match the
+    /// LIKE pattern `p` (ignoring case), served by an index of its own; `None` where the
+    /// backend's ordinary indexes serve the test itself.
+    fn name_search(&self, _attr: &str, _p: &str) -> Option<String> {
+        None
+    }
 }
 
 /// SQLite with its JSON1 functions.
@@ -112,6 +118,18 @@ impl SqlDialect for Sqlite {
     fn claim_lock(&self) -> &'static str {
         // One writer at a time: a claim's select and update cannot interleave with another's.
         ""
+    }
+    fn name_search(&self, attr: &str, p: &str) -> Option<String> {
+        let column = match attr {
+            "username" => "username",
+            "name.givenName" => "given_name",
+            "name.familyName" => "family_name",
+            _ => return None,
+        };
+        Some(format!(
+            "u.id IN (SELECT k.user_id FROM user_search s JOIN user_search_keys k ON k.key = s.rowid \
+             WHERE s.{column} LIKE {p})"
+        ))
     }
 }
 

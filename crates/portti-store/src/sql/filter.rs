@@ -294,6 +294,7 @@ impl Compiler<'_> {
             };
         }
         let operand = operand(attr, op, value)?;
+        let narrowed = self.name_search(attr, op, &operand, base);
         let (multi, negate) = (!matches!(attr.shape, Shape::Scalar(_)), op == CompareOp::Ne);
         let op = if multi && negate { CompareOp::Eq } else { op };
         let d = self.d;
@@ -317,7 +318,34 @@ impl Compiler<'_> {
                 format!("EXISTS (SELECT 1 FROM {from} WHERE {})", self.test(&e, attr.ty, op, operand, base))
             }
         };
-        Ok(if multi && negate { format!("(NOT {cond})") } else { cond })
+        let cond = if multi && negate { format!("(NOT {cond})") } else { cond };
+        Ok(match narrowed {
+            Some(pre) => format!("({pre} AND {cond})"),
+            None => cond,
+        })
+    }
+
+    /// For `co`/`sw`/`ew` on a user name with a name index: the index's narrowing
+    /// condition (a superset: it ignores case; the exact test still follows).
+    fn name_search(&mut self, attr: &Attr, op: CompareOp, operand: &Operand, base: usize) -> Option<String> {
+        let Operand::Text(s) = operand else { return None };
+        let pattern = match op {
+            CompareOp::Co => format!("%{s}%"),
+            CompareOp::Sw => format!("{s}%"),
+            CompareOp::Ew => format!("%{s}"),
+            _ => return None,
+        };
+        // Trigrams need three characters; LIKE's own wildcards cannot be escaped there.
+        let usable = self.cols.resource == Resource::User
+            && self.element_of.is_none()
+            && s.chars().count() >= 3
+            && !s.contains(['%', '_']);
+        if !usable {
+            return None;
+        }
+        self.d.name_search(attr.name, "{p}")?;
+        let p = self.bind(Bind::Text(pattern), base);
+        self.d.name_search(attr.name, &p)
     }
 
     /// `expr op operand` for one value.
@@ -465,6 +493,19 @@ mod tests {
         assert!(sql(r#"emails[verified pr]"#).is_ok());
         assert!(sql(r#"emails[nope eq "x"]"#).is_err());
         assert!(sql(r#"username[x eq "y"]"#).is_err());
+    }
+
+    #[test]
+    fn name_substrings_are_narrowed_by_the_name_index() {
+        let w = sql(r#"name.familyName co "virt""#).unwrap();
+        assert!(w.sql.starts_with("(u.id IN (SELECT k.user_id FROM user_search s"), "{}", w.sql);
+        assert!(w.sql.contains("s.family_name LIKE ?1") && w.sql.contains("instr("), "{}", w.sql);
+        assert_eq!(w.binds, vec![Bind::Text("%virt%".into()), Bind::Text("virt".into())]);
+        assert_eq!(sql(r#"username sw "ann""#).unwrap().binds[0], Bind::Text("ann%".into()));
+        // Too short for trigrams, or holding LIKE's wildcards: the exact test alone.
+        assert!(!sql(r#"name.familyName co "vi""#).unwrap().sql.contains("user_search"));
+        assert!(!sql(r#"name.familyName co "a_b%""#).unwrap().sql.contains("user_search"));
+        assert!(!sql(r#"nickName co "virt""#).unwrap().sql.contains("user_search"));
     }
 
     #[test]

@@ -54,6 +54,11 @@ impl ReadBatch {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Refuse a line the reader could not even hand over (say, one that is not text).
+    pub fn refuse(&mut self, line: u64, reason: &str) {
+        self.failures.push(LineError { line, reason: reason.into() });
+    }
 }
 
 /// What a batch came to.
@@ -517,6 +522,8 @@ pub struct Export {
     /// Where the next page starts: after this user (creation ms, id).
     after: Option<(i64, String)>,
     finished: bool,
+    /// Users in the namespace, hidden ones included.
+    total: u64,
 }
 
 impl Directory {
@@ -532,11 +539,17 @@ impl Directory {
         };
         let groups = tx.find_groups(&q).await?.items;
         let group_names = groups.into_iter().map(|g| (g.id, g.name)).collect();
-        Ok(Export { tx, ns_code: ns.code, group_names, after: None, finished: false })
+        let (total, _) = tx.namespace_usage(&ns.code).await?;
+        Ok(Export { tx, ns_code: ns.code, group_names, after: None, finished: false, total })
     }
 }
 
 impl Export {
+    /// How many users the export holds.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
     /// The next lines (at most `limit`), each a whole user; empty when all were read.
     pub async fn next_lines(&mut self, limit: u32) -> Result<Vec<String>> {
         if self.finished {
@@ -617,7 +630,10 @@ mod tests {
         ]);
         assert!(batch.failures.is_empty(), "{:?}", batch.failures);
         let r = &batch.records[0];
-        assert_eq!((r.line, r.username.as_deref(), r.groups.as_slice()), (2, Some("ann"), &["Staff".to_string()][..]));
+        assert_eq!(
+            (r.line, r.username.as_deref(), r.groups.as_slice()),
+            (2, Some("ann"), &["Staff".to_string()][..])
+        );
         let w = &r.whole;
         assert!(!r.given_id && id::is_id(&w.user.id));
         assert_eq!(w.user.ns_code, "acme");
@@ -667,8 +683,10 @@ mod tests {
         whole.facets.custom_fields.insert("shoe".into(), Value::from(42));
         whole.facets.group_roles.insert("g1".into(), Value::from("1"));
         whole.facets.provisioning_id = Some(2);
-        whole.facets.password_history = vec!["$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweA".into()];
-        whole.password_hash = Some("pbkdf2_sha256$1000$y0oAppBVZ6SO$6u/g2gbv+qOaS3rL8d76grhuTf6lQR0wCh4lNMWdBqs=".into());
+        whole.facets.password_history =
+            vec!["$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweA".into()];
+        whole.password_hash =
+            Some("pbkdf2_sha256$1000$y0oAppBVZ6SO$6u/g2gbv+qOaS3rL8d76grhuTf6lQR0wCh4lNMWdBqs=".into());
         whole.hidden = true;
         whole.history = vec![StrongIdentification {
             id: Some(id::new_id()),
@@ -678,7 +696,10 @@ mod tests {
         }];
         let names = HashMap::from([("g1".to_string(), "Staff".to_string())]);
         let line = export_line(&whole, &names).unwrap();
-        assert!(line.contains(r#""memberOf":["Staff"]"#) && line.contains(r#""groupRoles":{"Staff":"1"}"#), "{line}");
+        assert!(
+            line.contains(r#""memberOf":["Staff"]"#) && line.contains(r#""groupRoles":{"Staff":"1"}"#),
+            "{line}"
+        );
         let batch = read(&[&line]);
         assert!(batch.failures.is_empty(), "{:?}", batch.failures);
         let r = &batch.records[0];

@@ -1,12 +1,14 @@
-//! The command line: `serve`, `client`, `oidc-client`, `outbox`, `migrate`.
+//! The command line: `serve`, `client`, `oidc-client`, `outbox`, `import`, `export`, `migrate`.
 
 use crate::config::{Flags, ServeFlags, Settings};
+use crate::progress::Progress;
 use clap::{Parser, Subcommand};
 use portti_core::model::{Channel, OutboxMessage};
 use portti_core::permission::Permission;
 use portti_service::{Config, Directory, NewClient, OutboxFilter, TokenSettings};
 use portti_store::OpenOptions;
 use serde_json::json;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Portti: an identity and user-management server in one binary.
@@ -32,6 +34,29 @@ enum Command {
     /// Read the outbox (every mail and SMS the server produced) and queue test messages.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Import users from an NDJSON file (one user a line, as `export` writes them) into a namespace.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// The namespace to import into.
+        #[arg(long, value_name = "CODE")]
+        namespace: String,
+        /// Stop at the first bad line (exit status 1) instead of reporting it and going on.
+        #[arg(long)]
+        strict: bool,
+        /// Users written per transaction.
+        #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
+    },
+    /// Export a namespace's users as NDJSON, with their password hashes: protect the output like the database.
+    Export {
+        /// The namespace to export.
+        #[arg(long, value_name = "CODE")]
+        namespace: String,
+        /// Write to this file (created readable by its owner only) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Copy a whole directory from one store to another, empty one (SQLite to PostgreSQL or back).
@@ -192,6 +217,20 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             dir.store().close().await;
             out
         }
+        Command::Import { file, namespace, strict, batch } => {
+            let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
+            let dir = open_directory(&settings, None).await?;
+            let out = crate::transfer::import(&dir, &file, &namespace, strict, batch as usize).await;
+            dir.store().close().await;
+            out
+        }
+        Command::Export { namespace, output } => {
+            let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
+            let dir = open_directory(&settings, None).await?;
+            let out = crate::transfer::export(&dir, &namespace, output.as_ref()).await;
+            dir.store().close().await;
+            out
+        }
     }
 }
 
@@ -204,7 +243,7 @@ async fn migrate_store(from: &str, to: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("source: {e}"))?;
     let target = portti_store::open(to, &OpenOptions::default()).await.map_err(|e| format!("target: {e}"))?;
-    let mut progress = Progress;
+    let mut progress = Progress::new();
     let copied = portti_store::copy_directory(source.as_ref(), target.as_ref(), |t, done, total| {
         progress.show(t, done, total)
     })
@@ -216,22 +255,6 @@ async fn migrate_store(from: &str, to: &str) -> Result<(), String> {
     let summary: Vec<String> = report.iter().map(|(t, n)| format!("{t} {n}")).collect();
     eprintln!("portti: copied and verified: {}", summary.join(", "));
     Ok(())
-}
-
-/// A one-line progress bar per table on stderr.
-#[derive(Default)]
-struct Progress;
-
-impl Progress {
-    fn show(&mut self, table: &str, done: u64, total: u64) {
-        use std::io::Write;
-        const WIDTH: u64 = 30;
-        let filled = (done.min(total) * WIDTH).checked_div(total).unwrap_or(WIDTH) as usize;
-        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(WIDTH as usize - filled));
-        let mut err = std::io::stderr();
-        let _ = write!(err, "\r{table:<14} [{bar}] {done}/{total}");
-        let _ = if done >= total { writeln!(err) } else { err.flush() };
-    }
 }
 
 /// Open the store and the directory service on it; tokens name `issuer` (default: the public URL).

@@ -1,9 +1,11 @@
-//! The `portti` binary: `portti serve` and the administration commands, all on the same
-//! database flags and the same service layer.
+//! The `portti` binary: `portti serve` and the administration commands (import and export
+//! among them), all on the same database flags and the same service layer.
 
 mod cli;
 mod config;
+mod progress;
 mod serve;
+mod transfer;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -46,9 +46,10 @@ pub struct Docs {
 #[openapi(
     info(
         title = "Portti",
-        description = "Portti keeps users, namespaces and groups, and serves them over the Management API v1 \
-            (the `trivoreid` SDK's dialect, under `/api/rest/v1`). Management clients authenticate with HTTP Basic \
-            (client id and secret). Lists take `startIndex` (0-based), `count` (at most 500) and a SCIM-style `filter` \
+        description = "Portti keeps users, namespaces and groups, and serves them over three dialects: the \
+            Management API v1 (the `trivoreid` SDK's dialect, under `/api/rest/v1`), the Accounts API \
+            (`/auth/v1/customer/services/accounts`) and SCIM 2.0 (`/scim/v2`). Management clients authenticate with \
+            HTTP Basic (client id and secret) or a Bearer token from `/openid/token`. In the Management API v1, lists take `startIndex` (0-based), `count` (at most 500) and a SCIM-style `filter` \
             such as `(nsCode eq \"demo\") and (emails pr)`. Errors carry `errorMessage` and `statusCode`."
     ),
     tags(
@@ -88,13 +89,14 @@ impl Modify for Credentials {
 
 /// The application router over `dir`.
 pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
-    let (routes, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(v1::routes())
         .merge(crate::accounts::routes())
         .merge(crate::oidc::routes())
         .merge(crate::ops::routes())
         .merge(crate::public::routes())
         .split_for_parts();
+    api.merge(crate::scim::ScimDoc::openapi());
     let api = serde_json::to_value(&api).unwrap_or_default();
     let docs = Docs { json: api.to_string(), html: crate::ops::apidoc::render(&api) };
     let state = AppState {

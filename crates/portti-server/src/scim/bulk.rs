@@ -17,6 +17,10 @@ struct Outcome {
     version: Option<String>,
 }
 
+/// Run up to 1000 operations in order, `bulkId:` references resolved, stopping after `failOnErrors` errors.
+#[utoipa::path(post, path = "/scim/v2/Bulk", tag = "scim", 
+    responses((status = 200, description = "A BulkResponse"), (status = 413, description = "tooMany: too many operations or bytes")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn bulk(State(s): State<AppState>, ctx: Ctx, Body(body): Body) -> ScimResult {
     if body.len() > MAX_PAYLOAD {
         return Err(ScimError {

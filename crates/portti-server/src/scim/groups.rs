@@ -111,6 +111,10 @@ async fn record_in(s: &AppState, ctx: &Ctx, with_members: bool) -> ScimResult<Gr
     Ok(r)
 }
 
+/// List groups (members listed unless excluded).
+#[utoipa::path(get, path = "/scim/v2/Groups", tag = "scim", 
+    responses((status = 200, description = "A ListResponse of groups"), (status = 400, description = "invalidFilter")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -119,6 +123,10 @@ pub async fn list(
     run_list(&s, &ctx, ListParams::from_query(&q)?).await
 }
 
+/// Search groups with a SearchRequest body.
+#[utoipa::path(post, path = "/scim/v2/Groups/.search", tag = "scim", 
+    responses((status = 200, description = "A ListResponse of groups")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn search(State(s): State<AppState>, ctx: Ctx, Body(body): Body) -> ScimResult {
     run_list(&s, &ctx, ListParams::from_search(&parse_body(&body)?)?).await
 }
@@ -137,6 +145,10 @@ pub async fn page(s: &AppState, ctx: &Ctx, params: &ListParams) -> ScimResult<(V
     Ok((params.project(Kind::Group, resources), page.total))
 }
 
+/// Create a group with members (users and groups of the namespace).
+#[utoipa::path(post, path = "/scim/v2/Groups", tag = "scim", 
+    responses((status = 201, description = "The group"), (status = 400, description = "invalidValue"), (status = 409, description = "uniqueness: the displayName is taken")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -153,6 +165,10 @@ pub async fn create_group(s: &AppState, ctx: &Ctx, body: &Value) -> ScimResult<G
     Ok(s.dir.create_group_record(&ctx.caller, Some(ctx.root.ns.clone()), edit).await?)
 }
 
+/// Read a group.
+#[utoipa::path(get, path = "/scim/v2/Groups/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 200, description = "The group"), (status = 304, description = "Not modified"), (status = 404, description = "No such group")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn read(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -168,6 +184,10 @@ pub async fn read(
     Ok(written(StatusCode::OK, &r, &ctx, &q))
 }
 
+/// Replace a group and its members.
+#[utoipa::path(put, path = "/scim/v2/Groups/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 200, description = "The group"), (status = 412, description = "The version in If-Match is stale")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn replace(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -196,6 +216,10 @@ pub async fn replace_group(
     s.dir.edit_group_record(&ctx.caller, ctx.id(), expected, |_| from_scim(body)).await
 }
 
+/// Apply a PatchOp, e.g. add members or remove `members[value eq \"…\"]`.
+#[utoipa::path(patch, path = "/scim/v2/Groups/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 200, description = "The group"), (status = 412, description = "The version in If-Match is stale")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn modify(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -228,6 +252,10 @@ pub async fn patch_group(
     Ok(r)
 }
 
+/// Delete a group.
+#[utoipa::path(delete, path = "/scim/v2/Groups/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such group")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap) -> ScimResult {
     delete_group(&s, &ctx, if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

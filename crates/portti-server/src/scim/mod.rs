@@ -46,6 +46,21 @@ impl Dialect for Scim {
 type Auth = crate::auth::Auth<Scim>;
 type ScimResult<T = Response> = Result<T, ScimError>;
 
+/// The OpenAPI description of the dialect (under `/scim/v2`; `/scim/v2/{nsCode}/…` works alike).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    tags((name = "scim", description = "SCIM 2.0 (RFC 7643, RFC 7644) at `/scim/v2` (the client's default \
+        namespace) and `/scim/v2/{nsCode}` (every path below works under both); `application/scim+json`; \
+        errors in the SCIM Error schema with `scimType`")),
+    paths(
+        discovery::service_provider_config, discovery::schemas, discovery::schema, discovery::resource_types,
+        discovery::resource_type, users::list, users::search, users::create, users::read, users::me,
+        users::replace, users::modify, users::delete, groups::list, groups::search, groups::create,
+        groups::read, groups::replace, groups::modify, groups::delete, search::search_root, bulk::bulk
+    )
+)]
+pub struct ScimDoc;
+
 /// Every route, under both bases.
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();

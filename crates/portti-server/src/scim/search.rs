@@ -8,6 +8,10 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 
+/// Search users and groups at once.
+#[utoipa::path(post, path = "/scim/v2/.search", tag = "scim", 
+    responses((status = 200, description = "A ListResponse of users, then groups")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn search_root(State(s): State<AppState>, ctx: Ctx, Body(body): Body) -> ScimResult {
     let params = ListParams::from_search(&parse_body(&body)?)?;
     let users_ok = params.request(Kind::User, &ctx.root);

@@ -409,6 +409,10 @@ async fn record_in(s: &AppState, ctx: &Ctx) -> ScimResult<UserRecord> {
     Ok(r)
 }
 
+/// List users: `filter`, `sortBy`/`sortOrder`, 1-based `startIndex`, `count` (at most 1000), `attributes`/`excludedAttributes`.
+#[utoipa::path(get, path = "/scim/v2/Users", tag = "scim", 
+    responses((status = 200, description = "A ListResponse of users"), (status = 400, description = "invalidFilter, invalidValue")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -417,6 +421,10 @@ pub async fn list(
     run_list(&s, &ctx, ListParams::from_query(&q)?).await
 }
 
+/// Search users with a SearchRequest body (the list parameters as JSON).
+#[utoipa::path(post, path = "/scim/v2/Users/.search", tag = "scim", 
+    responses((status = 200, description = "A ListResponse of users"), (status = 400, description = "invalidFilter, invalidSyntax")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn search(State(s): State<AppState>, ctx: Ctx, Body(body): Body) -> ScimResult {
     run_list(&s, &ctx, ListParams::from_search(&parse_body(&body)?)?).await
 }
@@ -437,6 +445,10 @@ pub async fn page(s: &AppState, ctx: &Ctx, params: &ListParams) -> ScimResult<(V
     Ok((params.project(Kind::User, resources), page.total))
 }
 
+/// Create a user (201 with `Location` and `ETag`).
+#[utoipa::path(post, path = "/scim/v2/Users", tag = "scim", 
+    responses((status = 201, description = "The user"), (status = 400, description = "invalidValue, invalidSyntax"), (status = 409, description = "uniqueness: the userName is taken")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -454,6 +466,10 @@ pub async fn create_user(s: &AppState, ctx: &Ctx, body: &Value) -> ScimResult<Us
     Ok(s.dir.create_user_record(&ctx.caller, edit, Door::Scim).await?)
 }
 
+/// Read a user; `If-None-Match` with its version answers 304.
+#[utoipa::path(get, path = "/scim/v2/Users/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 200, description = "The user"), (status = 304, description = "Not modified"), (status = 404, description = "No such user in the namespace")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn read(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -468,7 +484,10 @@ pub async fn read(
     Ok(written(&s, StatusCode::OK, &r, &ctx, &q).await)
 }
 
-/// `/Me`: the user a user's Bearer token stands for.
+/// `/Me`: the user an end user's Bearer token stands for.
+#[utoipa::path(get, path = "/scim/v2/Me", tag = "scim", 
+    responses((status = 200, description = "The user"), (status = 501, description = "The caller is a client, not a user")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn me(
     State(s): State<AppState>,
     mut ctx: Ctx,
@@ -484,6 +503,10 @@ pub async fn me(
     read(State(s), ctx, headers, q).await
 }
 
+/// Replace a user (`If-Match` for optimistic concurrency).
+#[utoipa::path(put, path = "/scim/v2/Users/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 200, description = "The user"), (status = 400, description = "invalidValue, mutability"), (status = 412, description = "The version in If-Match is stale")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn replace(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -516,6 +539,10 @@ pub async fn replace_user(
     Ok(r)
 }
 
+/// Apply a PatchOp (`add`/`replace`/`remove`, value paths, the Okta and Entra ID forms).
+#[utoipa::path(patch, path = "/scim/v2/Users/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 200, description = "The user"), (status = 400, description = "invalidPath, noTarget, invalidValue, mutability"), (status = 412, description = "The version in If-Match is stale")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn modify(
     State(s): State<AppState>,
     ctx: Ctx,
@@ -548,6 +575,10 @@ pub async fn patch_user(
     Ok(r)
 }
 
+/// Delete a user (as the namespace's delete mode says).
+#[utoipa::path(delete, path = "/scim/v2/Users/{id}", tag = "scim", params(("id" = String, Path, description = "Resource id")), 
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user"), (status = 412, description = "The version in If-Match is stale")),
+    security(("bearer" = []), ("basic" = [])))]
 pub async fn delete(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap) -> ScimResult {
     delete_user(&s, &ctx, if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

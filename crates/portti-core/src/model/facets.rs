@@ -289,7 +289,7 @@ pub struct UserFacets {
     /// What provisioning clients (SCIM) keep about the user that the profile has no field
     /// for, by SCIM name (`externalId`, `displayName`, `userType`, `name`, `enterprise`),
     /// and how they wrote what it has (`unflagged`: lists sent without a primary;
-    /// `consentsGiven`). `externalId` and `displayName` are filterable.
+    /// `consentsGiven`; `activeUnassigned`). `externalId` and `displayName` are filterable.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub provisioned: Map<String, Value>,
 }

@@ -52,7 +52,11 @@ pub fn to_scim(r: &UserRecord, root: &Root) -> Value {
     put(&mut out, "preferredLanguage", &u.preferred_language);
     put(&mut out, "locale", &u.locale);
     put(&mut out, "timezone", &u.time_zone);
-    out.insert("active".into(), json!(!u.locked));
+    // `active` left unassigned by a SCIM client stays unassigned while the user is unlocked.
+    let unassigned = p.get("activeUnassigned").and_then(Value::as_bool) == Some(true);
+    if u.locked || !unassigned {
+        out.insert("active".into(), json!(!u.locked));
+    }
     let first =
         |list: &str| p.get("unflagged").and_then(|f| f.get(list)).and_then(Value::as_bool) != Some(true);
     let emails: Vec<Value> = u
@@ -185,6 +189,7 @@ pub fn from_scim(body: &Value, current: Option<&UserRecord>, whole: bool) -> Sci
             name.as_object().and_then(|n| n.iter().find(|(x, _)| x.eq_ignore_ascii_case(k))).map(|(_, v)| v);
         text(v.unwrap_or(&Value::Null), &format!("name.{k}"))
     };
+    let active_given = !get("active").is_null();
     let active = match get("active") {
         Value::Null => true,
         Value::Bool(b) => *b,
@@ -227,6 +232,9 @@ pub fn from_scim(body: &Value, current: Option<&UserRecord>, whole: bool) -> Sci
         provisioned.insert("consentsGiven".into(), json!(given));
     }
     let unflagged = json!({"emails": !emails_flagged, "phoneNumbers": !mobiles_flagged});
+    // Only a PATCH that removes `active` leaves it unassigned; a new or replaced user without
+    // one is active, and says so.
+    provisioned.insert("activeUnassigned".into(), json!(whole && !active_given));
     provisioned.insert("unflagged".into(), unflagged);
     for key in PROVISIONED_CORE {
         match text(get(key), key)? {

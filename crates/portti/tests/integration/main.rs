@@ -11,3 +11,4 @@ mod outbox;
 mod postgres;
 mod resources;
 mod tokens;
+mod transfer;

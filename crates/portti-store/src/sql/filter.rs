@@ -37,8 +37,10 @@ pub enum Source {
     /// A column of the resource's table. Case-insensitive attributes' columns hold
     /// lowercased text; instants' columns hold epoch milliseconds.
     Column(&'static str),
-    /// A related table: `from` is `table alias WHERE <join>`, `value` the compared column.
-    Related { from: &'static str, value: &'static str },
+    /// A related table (`table alias`) whose `owner` column holds the resource's `key`; a
+    /// test on its `value` column selects the owners (an uncorrelated `IN`, so an index
+    /// on `value` serves it).
+    Related { table: &'static str, owner: &'static str, key: &'static str, value: &'static str },
     /// The (single-valued) attribute's path in another JSON column than the document.
     Json(&'static str),
 }
@@ -264,7 +266,9 @@ impl Compiler<'_> {
         let d = self.d;
         Ok(match (self.cols.source(attr), attr.shape) {
             (Some(Source::Column(col)), _) => format!("{col} IS NOT NULL"),
-            (Some(Source::Related { from, .. }), _) => format!("EXISTS (SELECT 1 FROM {from})"),
+            (Some(Source::Related { table, owner, key, .. }), _) => {
+                format!("{key} IN (SELECT {owner} FROM {table})")
+            }
             (source, Shape::Scalar(path)) => {
                 let doc = match source {
                     Some(Source::Json(doc)) => doc,
@@ -300,8 +304,9 @@ impl Compiler<'_> {
         let d = self.d;
         let cond = match (self.cols.source(attr), attr.shape) {
             (Some(Source::Column(col)), _) => self.test(col, attr.ty, op, operand, base),
-            (Some(Source::Related { from, value }), _) => {
-                format!("EXISTS (SELECT 1 FROM {from} AND {})", self.test(value, attr.ty, op, operand, base))
+            (Some(Source::Related { table, owner, key, value }), _) => {
+                let test = self.test(value, attr.ty, op, operand, base);
+                format!("{key} IN (SELECT {owner} FROM {table} WHERE {test})")
             }
             (_, Shape::Scalar(_)) => {
                 let e = self.scalar_expr(attr);
@@ -448,7 +453,12 @@ mod tests {
             ("username", Source::Column("u.username_lower")),
             (
                 "memberOf",
-                Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" },
+                Source::Related {
+                    table: "memberships m",
+                    owner: "m.user_id",
+                    key: "u.id",
+                    value: "m.group_id",
+                },
             ),
             ("meta.created", Source::Column("u.created_ms")),
         ],
@@ -466,7 +476,7 @@ mod tests {
         let w = sql(r#"(username eq "Ann")  and  (memberOf eq "g1")"#).unwrap();
         assert_eq!(
             w.sql,
-            "(u.username_lower = ?1 AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.group_id = ?2))"
+            "(u.username_lower = ?1 AND u.id IN (SELECT m.user_id FROM memberships m WHERE m.group_id = ?2))"
         );
         assert_eq!(w.binds, vec![Bind::Text("ann".into()), Bind::Text("g1".into())]);
         let w = sql(r#"name.givenName co "An""#).unwrap();

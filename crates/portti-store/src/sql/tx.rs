@@ -35,19 +35,45 @@ const USERS: Columns = Columns {
         ("enterpriseUser.division", Source::Json("u.facets")),
         ("enterpriseUser.department", Source::Json("u.facets")),
         ("enterpriseUser.manager", Source::Json("u.facets")),
-        ("memberOf", Source::Related { from: "memberships m WHERE m.user_id = u.id", value: "m.group_id" }),
+        (
+            "memberOf",
+            Source::Related { table: "memberships m", owner: "m.user_id", key: "u.id", value: "m.group_id" },
+        ),
         (
             "emails",
-            Source::Related { from: "user_emails ue WHERE ue.user_id = u.id", value: "ue.address_lower" },
+            Source::Related {
+                table: "user_emails ue",
+                owner: "ue.user_id",
+                key: "u.id",
+                value: "ue.address_lower",
+            },
         ),
         (
             "emails.address",
-            Source::Related { from: "user_emails ue WHERE ue.user_id = u.id", value: "ue.address_lower" },
+            Source::Related {
+                table: "user_emails ue",
+                owner: "ue.user_id",
+                key: "u.id",
+                value: "ue.address_lower",
+            },
         ),
-        ("mobiles", Source::Related { from: "user_mobiles um WHERE um.user_id = u.id", value: "um.number" }),
+        (
+            "mobiles",
+            Source::Related {
+                table: "user_mobiles um",
+                owner: "um.user_id",
+                key: "u.id",
+                value: "um.number",
+            },
+        ),
         (
             "mobiles.number",
-            Source::Related { from: "user_mobiles um WHERE um.user_id = u.id", value: "um.number" },
+            Source::Related {
+                table: "user_mobiles um",
+                owner: "um.user_id",
+                key: "u.id",
+                value: "um.number",
+            },
         ),
     ],
     order: "u.created_ms, u.id",
@@ -66,13 +92,20 @@ const GROUPS: Columns = Columns {
         ("meta.lastModified", Source::Column("g.modified_ms")),
         (
             "memberOf",
-            Source::Related { from: "group_parents gp WHERE gp.group_id = g.id", value: "gp.parent_id" },
+            Source::Related {
+                table: "group_parents gp",
+                owner: "gp.group_id",
+                key: "g.id",
+                value: "gp.parent_id",
+            },
         ),
         (
             "members",
             Source::Related {
-                from: "(SELECT m.user_id AS member, m.group_id AS owner FROM memberships m \
-                       UNION ALL SELECT gp.group_id, gp.parent_id FROM group_parents gp) gm WHERE gm.owner = g.id",
+                table: "(SELECT m.user_id AS member, m.group_id AS owner FROM memberships m \
+                        UNION ALL SELECT gp.group_id, gp.parent_id FROM group_parents gp) gm",
+                owner: "gm.owner",
+                key: "g.id",
                 value: "gm.member",
             },
         ),
@@ -107,7 +140,12 @@ const ROLES: Columns = Columns {
         ("meta.lastModified", Source::Column("r.modified_ms")),
         (
             "memberOf",
-            Source::Related { from: "role_groups rg WHERE rg.role_id = r.id", value: "rg.group_id" },
+            Source::Related {
+                table: "role_groups rg",
+                owner: "rg.role_id",
+                key: "r.id",
+                value: "rg.group_id",
+            },
         ),
     ],
     order: "r.created_ms, r.id",

@@ -22,7 +22,9 @@ const TEMPLATES: Columns = Columns {
         (
             "namespaceIds",
             Source::Related {
-                from: "email_template_namespaces tn WHERE tn.template_id = t.id",
+                table: "email_template_namespaces tn",
+                owner: "tn.template_id",
+                key: "t.id",
                 value: "tn.namespace_id",
             },
         ),

@@ -30,7 +30,10 @@ pub async fn import(
     let input = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let (send, mut batches) = mpsc::channel(READ_AHEAD);
     let reader = import.reader();
-    let reading = std::thread::spawn(move || read_batches(BufReader::new(input), reader, batch.max(1), send));
+    let reading = std::thread::Builder::new()
+        .name("portti-reader".into())
+        .spawn(move || read_batches(BufReader::new(input), reader, batch.max(1), send))
+        .map_err(|e| format!("cannot start reading: {e}"))?;
     let mut tally = Tally::default();
     while let Some(read) = batches.recv().await {
         let (lines_done, read) = read?;

@@ -43,6 +43,16 @@ pub trait SqlDialect: Sync {
     /// What ends a `SELECT` whose rows a worker claims, so that concurrent claimers skip
     /// each other's rows instead of waiting for them (empty where writers are serialised).
     fn claim_lock(&self) -> &'static str;
+    /// The placeholder of the `n`-th value of a statement with thousands of them (`doc`:
+    /// for a document column). SQLite's are anonymous (`?`, in order): it finds a numbered
+    /// one by a scan of all of them, which makes binding quadratic in their number.
+    fn bulk_param(&self, n: usize, doc: bool) -> String {
+        if doc {
+            self.doc_param(n)
+        } else {
+            format!("?{n}")
+        }
+    }
     /// A condition narrowing users (`u`) to those whose user attribute `attr` may match the
     /// LIKE pattern `p` (ignoring case), served by an index of its own; `None` where the
     /// backend's ordinary indexes serve the test itself.
@@ -118,6 +128,9 @@ impl SqlDialect for Sqlite {
     fn claim_lock(&self) -> &'static str {
         // One writer at a time: a claim's select and update cannot interleave with another's.
         ""
+    }
+    fn bulk_param(&self, _n: usize, _doc: bool) -> String {
+        "?".into()
     }
     fn name_search(&self, attr: &str, p: &str) -> Option<String> {
         let column = match attr {

@@ -4,7 +4,7 @@
 use super::{history_row, text, user_row, user_select, SqlTx, REVISED_KINDS};
 use crate::rows;
 use crate::sql::conn::{Conn, Kind};
-use crate::sql::Bind;
+use crate::sql::{Bind, SqlDialect};
 use crate::WholeUser;
 use portti_core::model::{StrongIdentification, UserFacets};
 use portti_core::{time, Error, Result};
@@ -97,9 +97,9 @@ fn history_binds(user_id: &str, entry: &StrongIdentification) -> Result<Vec<Bind
     Ok(vec![Bind::Text(id), text(user_id), Bind::Text(rows::doc(entry, &["id"])?), Bind::Int(at)])
 }
 
-/// `?1, ?2, …` for `count` values from `first`.
-fn marks(first: usize, count: usize) -> String {
-    (first..first + count).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ")
+/// Placeholders for `count` values from the `first`-th, in the backend's bulk spelling.
+fn marks(d: &dyn SqlDialect, first: usize, count: usize) -> String {
+    (first..first + count).map(|n| d.bulk_param(n, false)).collect::<Vec<_>>().join(", ")
 }
 
 impl<C: Conn> SqlTx<C> {
@@ -115,8 +115,10 @@ impl<C: Conn> SqlTx<C> {
         self.insert_rows("memberships", MEMBERSHIP_COLUMNS, rows.memberships).await?;
         self.insert_rows("strong_id_history", HISTORY_COLUMNS, rows.history).await?;
         for chunk in rows.groups.chunks(MAX_BINDS) {
-            let sql =
-                format!("UPDATE groups SET revision = revision + 1 WHERE id IN ({})", marks(1, chunk.len()));
+            let sql = format!(
+                "UPDATE groups SET revision = revision + 1 WHERE id IN ({})",
+                marks(self.d(), 1, chunk.len())
+            );
             let binds: Vec<Bind> = chunk.iter().map(|g| text(g)).collect();
             self.conn.exec(&sql, &binds).await?;
         }
@@ -136,14 +138,7 @@ impl<C: Conn> SqlTx<C> {
                     let cells: Vec<String> = columns
                         .iter()
                         .enumerate()
-                        .map(|(c, (_, doc))| {
-                            let n = r * columns.len() + c + 1;
-                            if *doc {
-                                d.doc_param(n)
-                            } else {
-                                format!("?{n}")
-                            }
-                        })
+                        .map(|(c, (_, doc))| d.bulk_param(r * columns.len() + c + 1, *doc))
                         .collect();
                     format!("({})", cells.join(", "))
                 })
@@ -159,7 +154,8 @@ impl<C: Conn> SqlTx<C> {
     pub(super) async fn namespaces_of_users(&mut self, ids: &[String]) -> Result<Vec<(String, String)>> {
         let mut found = Vec::new();
         for chunk in ids.chunks(MAX_BINDS) {
-            let sql = format!("SELECT id, ns_code FROM users WHERE id IN ({})", marks(1, chunk.len()));
+            let sql =
+                format!("SELECT id, ns_code FROM users WHERE id IN ({})", marks(self.d(), 1, chunk.len()));
             let binds: Vec<Bind> = chunk.iter().map(|i| text(i)).collect();
             for r in self.conn.rows(&sql, &binds, &[Kind::Text, Kind::Text]).await? {
                 found.push((r[0].text()?, r[1].text()?));
@@ -174,7 +170,7 @@ impl<C: Conn> SqlTx<C> {
         for chunk in lowered.chunks(MAX_BINDS) {
             let sql = format!(
                 "SELECT username_lower FROM users WHERE ns_code = ?1 AND username_lower IN ({})",
-                marks(2, chunk.len())
+                marks(self.d(), 2, chunk.len())
             );
             let mut binds = vec![text(ns_code)];
             binds.extend(chunk.iter().map(|u| text(u)));
@@ -231,7 +227,7 @@ impl<C: Conn> SqlTx<C> {
             let sql = format!(
                 "SELECT id, {}, password_hash, hidden FROM users WHERE id IN ({})",
                 self.d().doc_text("facets"),
-                marks(1, chunk.len())
+                marks(self.d(), 1, chunk.len())
             );
             let binds: Vec<Bind> = chunk.iter().map(|i| text(i)).collect();
             let kinds = [Kind::Text, Kind::Text, Kind::Text, Kind::Int];
@@ -251,7 +247,7 @@ impl<C: Conn> SqlTx<C> {
                 "SELECT h.user_id, h.id, {} FROM strong_id_history h WHERE h.user_id IN ({}) \
                  ORDER BY h.user_id, h.created_ms, h.id",
                 self.d().doc_text("h.doc"),
-                marks(1, chunk.len())
+                marks(self.d(), 1, chunk.len())
             );
             let binds: Vec<Bind> = chunk.iter().map(|i| text(i)).collect();
             for r in self.conn.rows(&sql, &binds, &[Kind::Text, Kind::Text, Kind::Text]).await? {
@@ -272,7 +268,8 @@ mod tests {
         for cols in [USER_COLUMNS, EMAIL_COLUMNS, HISTORY_COLUMNS] {
             assert!(MAX_BINDS / cols.len() * cols.len() <= 32_766);
         }
-        assert_eq!(marks(2, 3), "?2, ?3, ?4");
+        assert_eq!(marks(&crate::sql::dialect::Postgres, 2, 3), "?2, ?3, ?4");
+        assert_eq!(marks(&crate::sql::dialect::Sqlite, 2, 3), "?, ?, ?");
     }
 
     #[test]

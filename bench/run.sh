@@ -8,7 +8,7 @@ set -euo pipefail
 usage() {
     cat <<'EOF'
 usage: bench/run.sh [--store sqlite|postgres] [--users N] [--get-users N] [--duration S]
-                    [--quick] [--no-build] [--keep]
+                    [--quick] [--rev REV] [--no-build] [--keep]
 
   --store S       sqlite (default: a file in a temporary directory) or postgres (a fresh
                   database on $BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432)
@@ -17,6 +17,9 @@ usage: bench/run.sh [--store sqlite|postgres] [--users N] [--get-users N] [--dur
   --get-users N   how many of them GET user/{id} picks its random ids from (default 100000)
   --duration S    seconds of load per figure (default 15), after a 3 s warm-up
   --quick         --users 20000 --get-users 20000 --duration 5: a smoke run of a minute or two
+  --rev REV       measure the committed tree of REV (e.g. HEAD), built from `git archive`
+                  under bench/out/build/ with its own target dir, instead of the working tree
+                  (which may hold others' uncommitted changes)
   --no-build      use the binaries already built
   --keep          keep the temporary directory (data, logs) and the PostgreSQL databases
 
@@ -37,6 +40,7 @@ THREADS=${BENCH_THREADS:-2}
 PG_BASE=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 BUILD=1
 KEEP=0
+REV=
 while [ $# -gt 0 ]; do
     case $1 in
         --store) STORE=${2:?--store needs a value}; shift ;;
@@ -48,6 +52,8 @@ while [ $# -gt 0 ]; do
         --duration) DURATION=${2:?--duration needs a value}; shift ;;
         --duration=*) DURATION=${1#*=} ;;
         --quick) USERS=20000 GET_USERS=20000 DURATION=5 ;;
+        --rev) REV=${2:?--rev needs a value}; shift ;;
+        --rev=*) REV=${1#*=} ;;
         --no-build) BUILD=0 ;;
         --keep) KEEP=1 ;;
         -h | --help) usage; exit 0 ;;
@@ -66,6 +72,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 export BENCH_LUA=$BENCH/lua
 PORTTI=${CARGO_TARGET_DIR:-$ROOT/target}/release/portti
+SRC=$ROOT
+if [ -n "$REV" ]; then
+    REV_ID=$(git -C "$ROOT" rev-parse --verify --short "$REV^{commit}") || { echo "bench: unknown revision $REV" >&2; exit 2; }
+    SRC=$BENCH/out/build/src-$REV_ID
+    PORTTI=$BENCH/out/build/target/release/portti
+fi
 BASE_BIN=$BENCH/baselines/target/release
 NS=bench
 
@@ -119,8 +131,18 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- build
 if [ "$BUILD" = 1 ]; then
-    log "building portti (release)"
-    (cd "$ROOT" && cargo build --release --quiet --bin portti) || die "cargo build of portti failed"
+    if [ -n "$REV" ]; then
+        if [ ! -d "$SRC" ]; then
+            mkdir -p "$SRC.tmp"
+            git -C "$ROOT" archive "$REV_ID" | tar -x -C "$SRC.tmp" && mv "$SRC.tmp" "$SRC"
+        fi
+        log "building portti $REV_ID (release, committed tree in $SRC)"
+        (cd "$SRC" && cargo build --release --quiet --bin portti --target-dir "$BENCH/out/build/target") ||
+            die "cargo build of portti $REV_ID failed"
+    else
+        log "building portti (release, working tree)"
+        (cd "$ROOT" && cargo build --release --quiet --bin portti) || die "cargo build of portti failed"
+    fi
     log "building the baselines (bench/baselines, release)"
     cargo build --release --quiet --manifest-path "$BENCH/baselines/Cargo.toml" \
         --target-dir "$BENCH/baselines/target" || die "cargo build of bench/baselines failed"
@@ -133,9 +155,13 @@ done
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 OUT=$BENCH/out/$STAMP-$STORE
 mkdir -p "$OUT/raw"
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- crates Cargo.toml Cargo.lock 2>/dev/null)" ]; then
-    COMMIT="$COMMIT (with uncommitted changes under crates/)"
+if [ -n "$REV" ]; then
+    COMMIT="$REV_ID (committed tree)"
+else
+    COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- crates Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+        COMMIT="$COMMIT + uncommitted changes of the working tree"
+    fi
 fi
 
 # ---------------------------------------------------------------- store
@@ -217,9 +243,22 @@ load() {
 }
 
 # ---------------------------------------------------------------- data
+# busy_percent: how much of all CPUs others use, over 2 s (run while this script is idle).
+busy_percent() {
+    local a b
+    a=$(head -1 /proc/stat)
+    sleep 2
+    b=$(head -1 /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); total = 0
+        for (i = 2; i <= n; i++) total += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%.0f", total > 0 ? 100 * (total - idle) / total : 0 }'
+}
+BUSY_START=$(busy_percent)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-if awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
-    log "warning: the machine is busy (load average $LOAD_START on $(nproc) cores): figures will be low"
+if [ "$BUSY_START" -gt 25 ]; then
+    log "warning: other processes use $BUSY_START % of the CPUs: figures will be low"
 fi
 log "store: $STORE; users: $USERS (GET over $GET_USERS); ${DURATION}s per figure; data in $TMP"
 log "generating $USERS users"
@@ -305,6 +344,7 @@ WARMUP=$WARMUP_SAVED
 read -r RSS HWM < <(memory "$PORTTI_PID")
 stop "$PORTTI_PID"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+BUSY_END=$(busy_percent)
 
 # ---------------------------------------------------------------- table
 f() { jq -r ".$2" <<<"$1"; }
@@ -350,7 +390,7 @@ TABLE=$OUT/table.md
     echo "Store: $STORE. Commit: $COMMIT. Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)."
     echo "Users: $U in one namespace (GET over $G of them); a user's JSON: $USER_BYTES bytes; ${DURATION}s of load per figure after ${WARMUP}s of warm-up; wrk with $THREADS threads."
     echo "Latency figures are taken with 1 connection (service time, no queueing). VmRSS at the end: $RSS MB."
-    echo "Load average (1, 5, 15 min) before the run: $LOAD_START; after: $LOAD_END."
+    echo "Other processes' CPU use, over 2 s: $BUSY_START % before the run, $BUSY_END % after it; load average (1, 5, 15 min) before: $LOAD_START, after: $LOAD_END."
     echo "portti export of the $U users (not a target; it supplies the ids): $EXPORT_S s. Import: $(tail -1 "$OUT/import.log")"
     echo "co terms: $co_terms (each matches $co_hits users on average)."
     echo "Requests that did not answer 2xx: GET $(f "$GET" non2xx), username $(f "$BY_USERNAME" non2xx), email $(f "$BY_EMAIL" non2xx), first page $(f "$FIRST" non2xx), co $(f "$CO" non2xx), token $(f "$TOKEN" non2xx), create $(f "$CREATE" non2xx) (not counted in the rates)."

@@ -226,7 +226,7 @@ impl Directory {
         new.facets.service_role = Some(role.id().into());
         new.facets.group_roles = group_roles(&memberships);
         let facets = new.facets.clone();
-        let user = insert_new_user(caller, tx.as_mut(), new).await?;
+        let user = insert_new_user(tx.as_mut(), new).await?;
         tx.commit().await?;
         Ok(account(user, &facets, memberships))
     }

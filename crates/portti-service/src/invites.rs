@@ -248,7 +248,7 @@ impl Directory {
             }
         }
         new.groups = groups;
-        let user = match insert_new_user(&caller, tx.as_mut(), new).await {
+        let user = match insert_new_user(tx.as_mut(), new).await {
             Ok(user) => user,
             Err(e) => return refused(e, &page),
         };

@@ -121,7 +121,7 @@ impl Directory {
         new.facets.custom_fields = custom_fields.unwrap_or_default();
         new.facets.provisioned = provisioned.unwrap_or_default();
         let mut tx = self.write().await?;
-        let user = insert_new_user(caller, tx.as_mut(), new).await?;
+        let user = insert_new_user(tx.as_mut(), new).await?;
         let user = tx.user(&user.id).await?.ok_or_else(|| Error::not_found("user", &user.id))?;
         let record = record_of(tx.as_mut(), caller, user).await?;
         tx.commit().await?;

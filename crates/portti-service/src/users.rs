@@ -10,7 +10,7 @@ use portti_core::page::Page;
 use portti_core::permission::Permission;
 use portti_core::username::UsernameSource;
 use portti_core::{id, time, Error, Result};
-use portti_store::Tx;
+use portti_store::{Tx, WholeUser};
 
 /// How many generated usernames to try before giving up.
 const USERNAME_ATTEMPTS: u32 = 20;
@@ -22,7 +22,7 @@ impl Directory {
     pub async fn create_user(&self, caller: &Caller, changes: UserChanges, door: Door) -> Result<User> {
         let new = self.prepare_user(caller, changes, door).await?;
         let mut tx = self.write().await?;
-        let user = insert_new_user(caller, tx.as_mut(), new).await?;
+        let user = insert_new_user(tx.as_mut(), new).await?;
         tx.commit().await?;
         Ok(present::user(caller, user))
     }
@@ -58,7 +58,7 @@ impl Directory {
             provisioning_id: Some(door as i64),
             ..Default::default()
         };
-        Ok(NewUser { user, code, username, groups, password, hash, facets, now })
+        Ok(NewUser { user, ns, username, groups, password, hash, facets, now })
     }
 
     /// A user by id.
@@ -108,7 +108,9 @@ impl Directory {
 /// A checked create request, ready for [`insert_new_user`]; callers may add to its facets.
 pub(crate) struct NewUser {
     pub(crate) user: User,
-    code: String,
+    /// The namespace as read when checking the request (the insert's foreign key makes
+    /// sure it still exists).
+    ns: Namespace,
     username: Option<String>,
     /// Group ids or names; unknown names become groups.
     pub(crate) groups: Vec<String>,
@@ -121,21 +123,28 @@ pub(crate) struct NewUser {
 
 /// Insert a prepared user in `tx` (not committed): claim or generate its username and
 /// resolve its groups. Returns the stored user.
-pub(crate) async fn insert_new_user(caller: &Caller, tx: &mut dyn Tx, new: NewUser) -> Result<User> {
-    let NewUser { mut user, code, username, groups, password, hash, facets, now } = new;
-    let ns = by_code(caller, tx, &code).await?;
+pub(crate) async fn insert_new_user(tx: &mut dyn Tx, new: NewUser) -> Result<User> {
+    let NewUser { mut user, ns, username, groups, password, hash, facets, now } = new;
     user.ns_code = ns.code.clone();
+    // A given username is claimed by the insert itself (its unique index), in one statement.
+    let given = username.is_some();
     user.username = match username {
-        Some(given) => claim_username(tx, &ns, given).await?,
+        Some(name) => {
+            check_username(&name)?;
+            name
+        }
         None => generate_username(tx, &ns, &user).await?,
     };
     if let Some(p) = &password {
         crate::passwords::check_username_rule(&ns, &user, p)?;
     }
     user.member_of = resolve_or_create(tx, &ns.code, groups, &now).await?;
-    tx.insert_user(&user, hash.as_deref()).await?;
-    tx.put_facets(&user.id, &facets).await?;
-    Ok(user)
+    let whole = WholeUser { user, facets, password_hash: hash, hidden: false, history: Vec::new() };
+    tx.insert_users(std::slice::from_ref(&whole)).await.map_err(|e| match e {
+        Error::Conflict(_) if given => username_taken(&ns, &whole.user.username),
+        other => other,
+    })?;
+    Ok(whole.user)
 }
 
 /// Apply a full-object update in `tx` (not committed); see [`Directory::update_user`].

@@ -253,7 +253,7 @@ busy_percent() {
         n = split(a, x, " "); split(b, y, " "); total = 0
         for (i = 2; i <= n; i++) total += y[i] - x[i]
         idle = (y[5] - x[5]) + (y[6] - x[6])
-        printf "%.0f", total > 0 ? 100 * (total - idle) / total : 0 }'
+        printf "%.0f", (total > 0) ? 100 * (total - idle) / total : 0 }'
 }
 BUSY_START=$(busy_percent)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -4,6 +4,9 @@
 # with wrk, and prints every figure beside its baseline measured in the same run.
 # Not part of CI or scripts/test. See bench/README.md.
 set -euo pipefail
+# The whole script is one block, read before it runs: editing this file during a run
+# cannot change what the run does.
+{
 
 usage() {
     cat <<'EOF'
@@ -370,6 +373,10 @@ G=$(size "$GET_USERS")
 co_terms=$(cut -f1 "$TMP/samples/co_terms.txt" | paste -sd, -)
 co_hits=$(awk -F'\t' '{ s += $2; n++ } END { printf "%d", s / n }' "$TMP/samples/co_terms.txt")
 
+STORE_VERSION=
+if [ "$STORE" = postgres ]; then
+    STORE_VERSION=" ($(psql -At "$PG_BASE/postgres" -c 'SHOW server_version' 2>/dev/null | cut -d' ' -f1))"
+fi
 TABLE=$OUT/table.md
 {
     echo "| figure | measured | baseline | ratio | target | result |"
@@ -387,7 +394,8 @@ TABLE=$OUT/table.md
 } >"$TABLE"
 {
     echo
-    echo "Store: $STORE. Commit: $COMMIT. Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)."
+    echo "Store: $STORE$STORE_VERSION. Commit: $COMMIT. Date: $(date -u '+%Y-%m-%d %H:%M UTC')."
+    echo "Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r); temporary files on $(findmnt -no SOURCE,FSTYPE -T "$TMP" 2>/dev/null | tr -s ' ' || echo '?')."
     echo "Users: $U in one namespace (GET over $G of them); a user's JSON: $USER_BYTES bytes; ${DURATION}s of load per figure after ${WARMUP}s of warm-up; wrk with $THREADS threads."
     echo "Latency figures are taken with 1 connection (service time, no queueing). VmRSS at the end: $RSS MB."
     echo "Other processes' CPU use, over 2 s: $BUSY_START % before the run, $BUSY_END % after it; load average (1, 5, 15 min) before: $LOAD_START, after: $LOAD_END."
@@ -400,3 +408,5 @@ echo
 cat "$TABLE" "$OUT/notes.md"
 echo
 log "results in $OUT"
+exit 0
+}

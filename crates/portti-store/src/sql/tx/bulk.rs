@@ -13,75 +13,93 @@ use std::collections::HashMap;
 /// Most values bound to one statement: under SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_BINDS: usize = 32_000;
 
+/// Most rows one insert statement writes: small enough that the next statement is built
+/// while the database executes this one, large enough that statements are few.
+const ROWS_PER_STATEMENT: usize = 1000;
+
 /// A column of a multi-row insert, and whether it holds a JSON document.
 type Column = (&'static str, bool);
 
-const USER_COLUMNS: &[Column] = &[
-    ("id", false),
-    ("ns_code", false),
-    ("username", false),
-    ("username_lower", false),
-    ("doc", true),
-    ("password_hash", false),
-    ("created_ms", false),
-    ("modified_ms", false),
-    ("facets", true),
-    ("hidden", false),
-    ("revision", false),
-];
-const EMAIL_COLUMNS: &[Column] = &[("user_id", false), ("address_lower", false), ("position", false)];
-const MOBILE_COLUMNS: &[Column] = &[("user_id", false), ("number", false), ("position", false)];
-const MEMBERSHIP_COLUMNS: &[Column] = &[("user_id", false), ("group_id", false), ("position", false)];
-const HISTORY_COLUMNS: &[Column] = &[("id", false), ("user_id", false), ("doc", true), ("created_ms", false)];
-
-/// The rows of a set of users, table by table.
-#[derive(Default)]
-struct Rows {
-    users: Vec<Vec<Bind>>,
-    emails: Vec<Vec<Bind>>,
-    mobiles: Vec<Vec<Bind>>,
-    memberships: Vec<Vec<Bind>>,
-    history: Vec<Vec<Bind>>,
-    groups: Vec<String>,
+/// The tables a user's rows go to, in the order they are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Table {
+    Users,
+    Emails,
+    Mobiles,
+    Memberships,
+    History,
 }
 
-impl Rows {
-    fn of(users: &[WholeUser]) -> Result<Rows> {
-        let mut rows = Rows::default();
-        for whole in users {
-            rows.add(whole)?;
+const TABLES: [Table; 5] = [Table::Users, Table::Emails, Table::Mobiles, Table::Memberships, Table::History];
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Users => "users",
+            Table::Emails => "user_emails",
+            Table::Mobiles => "user_mobiles",
+            Table::Memberships => "memberships",
+            Table::History => "strong_id_history",
         }
-        rows.groups.sort_unstable();
-        rows.groups.dedup();
-        Ok(rows)
     }
 
-    fn add(&mut self, whole: &WholeUser) -> Result<()> {
-        let user = &whole.user;
-        let (created, modified) = rows::meta_ms(&user.meta);
-        self.users.push(vec![
-            text(&user.id),
-            text(&user.ns_code),
-            text(&user.username),
-            Bind::Text(user.username.to_lowercase()),
-            Bind::Text(rows::user_doc(user)?),
-            whole.password_hash.as_deref().map(text).unwrap_or(Bind::Null),
-            Bind::Int(created),
-            Bind::Int(modified),
-            Bind::Text(facets_doc(&whole.facets)?),
-            Bind::Int(whole.hidden.into()),
-            Bind::Int(1),
-        ]);
-        let listed = |i: usize, value: String| vec![text(&user.id), Bind::Text(value), Bind::Int(i as i64)];
-        let emails = user.emails.iter().map(|e| e.address.to_lowercase());
-        self.emails.extend(emails.enumerate().map(|(i, a)| listed(i, a)));
-        self.mobiles.extend(user.mobiles.iter().enumerate().map(|(i, m)| listed(i, m.number.clone())));
-        self.memberships.extend(user.member_of.iter().enumerate().map(|(i, g)| listed(i, g.clone())));
-        self.groups.extend(user.member_of.iter().cloned());
-        for entry in &whole.history {
-            self.history.push(history_binds(&user.id, entry)?);
+    fn columns(self) -> &'static [Column] {
+        match self {
+            Table::Users => &[
+                ("id", false),
+                ("ns_code", false),
+                ("username", false),
+                ("username_lower", false),
+                ("doc", true),
+                ("password_hash", false),
+                ("created_ms", false),
+                ("modified_ms", false),
+                ("facets", true),
+                ("hidden", false),
+                ("revision", false),
+            ],
+            Table::Emails => &[("user_id", false), ("address_lower", false), ("position", false)],
+            Table::Mobiles => &[("user_id", false), ("number", false), ("position", false)],
+            Table::Memberships => &[("user_id", false), ("group_id", false), ("position", false)],
+            Table::History => &[("id", false), ("user_id", false), ("doc", true), ("created_ms", false)],
         }
-        Ok(())
+    }
+
+    /// The rows of one user in this table, as `insert_user`, `put_facets` (a new user's
+    /// revision is 1) and `insert_strong_id` write them.
+    fn rows(self, whole: &WholeUser) -> Result<Vec<Vec<Bind>>> {
+        let user = &whole.user;
+        let listed = |i: usize, value: String| vec![text(&user.id), Bind::Text(value), Bind::Int(i as i64)];
+        Ok(match self {
+            Table::Users => {
+                let (created, modified) = rows::meta_ms(&user.meta);
+                vec![vec![
+                    text(&user.id),
+                    text(&user.ns_code),
+                    text(&user.username),
+                    Bind::Text(user.username.to_lowercase()),
+                    Bind::Text(rows::user_doc(user)?),
+                    whole.password_hash.as_deref().map(text).unwrap_or(Bind::Null),
+                    Bind::Int(created),
+                    Bind::Int(modified),
+                    Bind::Text(facets_doc(&whole.facets)?),
+                    Bind::Int(whole.hidden.into()),
+                    Bind::Int(1),
+                ]]
+            }
+            Table::Emails => {
+                user.emails.iter().enumerate().map(|(i, e)| listed(i, e.address.to_lowercase())).collect()
+            }
+            Table::Mobiles => {
+                user.mobiles.iter().enumerate().map(|(i, m)| listed(i, m.number.clone())).collect()
+            }
+            Table::Memberships => {
+                user.member_of.iter().enumerate().map(|(i, g)| listed(i, g.clone())).collect()
+            }
+            Table::History => {
+                whole.history.iter().map(|e| history_binds(&user.id, e)).collect::<Result<_>>()?
+            }
+        })
     }
 }
 
@@ -102,50 +120,102 @@ fn marks(d: &dyn SqlDialect, first: usize, count: usize) -> String {
     (first..first + count).map(|n| d.bulk_param(n, false)).collect::<Vec<_>>().join(", ")
 }
 
-impl<C: Conn> SqlTx<C> {
-    /// Insert whole users; see [`crate::Tx::insert_users`].
-    pub(super) async fn insert_whole_users(&mut self, users: &[WholeUser]) -> Result<()> {
-        let rows = Rows::of(users)?;
-        self.insert_rows("users", USER_COLUMNS, rows.users).await.map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict("a user id or username is already taken".into()),
-            other => other,
-        })?;
-        self.insert_rows("user_emails", EMAIL_COLUMNS, rows.emails).await?;
-        self.insert_rows("user_mobiles", MOBILE_COLUMNS, rows.mobiles).await?;
-        self.insert_rows("memberships", MEMBERSHIP_COLUMNS, rows.memberships).await?;
-        self.insert_rows("strong_id_history", HISTORY_COLUMNS, rows.history).await?;
-        for chunk in rows.groups.chunks(MAX_BINDS) {
-            let sql = format!(
-                "UPDATE groups SET revision = revision + 1 WHERE id IN ({})",
-                marks(self.d(), 1, chunk.len())
-            );
-            let binds: Vec<Bind> = chunk.iter().map(|g| text(g)).collect();
-            self.conn.exec(&sql, &binds).await?;
-        }
-        Ok(())
+/// One statement: its SQL and the values it binds.
+struct Statement {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+/// The statements that write a set of users, made one at a time: table by table, each
+/// statement at most [`ROWS_PER_STATEMENT`] rows and under [`MAX_BINDS`] values.
+struct Plan<'a> {
+    users: &'a [WholeUser],
+    d: &'static dyn SqlDialect,
+    /// The table being written, and the next user whose rows it needs.
+    table: usize,
+    next_user: usize,
+    /// Rows made but not yet written (a user's rows that did not fit the last statement).
+    carried: Vec<Vec<Bind>>,
+    /// Groups gaining members, raised once at the end.
+    groups: Option<Vec<String>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(users: &'a [WholeUser], d: &'static dyn SqlDialect) -> Self {
+        let mut groups: Vec<String> = users.iter().flat_map(|w| w.user.member_of.iter().cloned()).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        Plan { users, d, table: 0, next_user: 0, carried: Vec::new(), groups: Some(groups) }
     }
 
-    /// Insert rows into `table` with as few statements as the bind limit allows.
-    async fn insert_rows(&mut self, table: &str, columns: &[Column], rows: Vec<Vec<Bind>>) -> Result<()> {
-        let d = self.d();
+    /// The next statement, or `None` when everything is written.
+    fn next_statement(&mut self) -> Result<Option<Statement>> {
+        while let Some(&table) = TABLES.get(self.table) {
+            let columns = table.columns();
+            let limit = ROWS_PER_STATEMENT.min(MAX_BINDS / columns.len());
+            let mut rows = std::mem::take(&mut self.carried);
+            while rows.len() < limit && self.next_user < self.users.len() {
+                rows.extend(table.rows(&self.users[self.next_user])?);
+                self.next_user += 1;
+            }
+            if rows.len() > limit {
+                self.carried = rows.split_off(limit);
+            }
+            if !rows.is_empty() {
+                return Ok(Some(self.insert(table, rows)));
+            }
+            (self.table, self.next_user) = (self.table + 1, 0);
+        }
+        Ok(self.groups.take().filter(|g| !g.is_empty()).map(|groups| self.raise_revisions(groups)))
+    }
+
+    fn insert(&self, table: Table, rows: Vec<Vec<Bind>>) -> Statement {
+        let columns = table.columns();
         let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
-        let per_statement = MAX_BINDS / columns.len();
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Bind>> = rows.by_ref().take(per_statement).collect();
-            let tuples: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    let cells: Vec<String> = columns
-                        .iter()
-                        .enumerate()
-                        .map(|(c, (_, doc))| d.bulk_param(r * columns.len() + c + 1, *doc))
-                        .collect();
-                    format!("({})", cells.join(", "))
-                })
-                .collect();
-            let sql = format!("INSERT INTO {table} ({}) VALUES {}", names.join(", "), tuples.join(", "));
-            let binds: Vec<Bind> = chunk.into_iter().flatten().collect();
-            self.conn.exec(&sql, &binds).await?;
+        let tuples: Vec<String> = (0..rows.len())
+            .map(|r| {
+                let cells: Vec<String> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(c, (_, doc))| self.d.bulk_param(r * columns.len() + c + 1, *doc))
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!("INSERT INTO {} ({}) VALUES {}", table.name(), names.join(", "), tuples.join(", "));
+        Statement { sql, binds: rows.into_iter().flatten().collect() }
+    }
+
+    /// Raise the revision of every group gaining members (at most [`MAX_BINDS`] of them
+    /// per batch, far more than a namespace's groups).
+    fn raise_revisions(&self, mut groups: Vec<String>) -> Statement {
+        groups.truncate(MAX_BINDS);
+        let sql = format!(
+            "UPDATE groups SET revision = revision + 1 WHERE id IN ({})",
+            marks(self.d, 1, groups.len())
+        );
+        Statement { sql, binds: groups.into_iter().map(Bind::Text).collect() }
+    }
+}
+
+impl<C: Conn> SqlTx<C> {
+    /// Insert whole users; see [`crate::Tx::insert_users`]. Each statement is built while
+    /// the database executes the one before.
+    pub(super) async fn insert_whole_users(&mut self, users: &[WholeUser]) -> Result<()> {
+        if let Some(setup) = self.d().bulk_setup() {
+            self.conn.exec(setup, &[]).await?;
+        }
+        let mut plan = Plan::new(users, self.d());
+        let mut current = plan.next_statement()?;
+        while let Some(statement) = current {
+            let (done, next) = tokio::join!(self.conn.exec(&statement.sql, &statement.binds), async {
+                plan.next_statement()
+            });
+            done.map_err(|e| match e {
+                Error::Conflict(_) => Error::Conflict("a user id or username is already taken".into()),
+                other => other,
+            })?;
+            current = next?;
         }
         Ok(())
     }
@@ -168,8 +238,11 @@ impl<C: Conn> SqlTx<C> {
     pub(super) async fn usernames_taken(&mut self, ns_code: &str, lowered: &[String]) -> Result<Vec<String>> {
         let mut taken = Vec::new();
         for chunk in lowered.chunks(MAX_BINDS) {
+            // One spelling of placeholders per statement: SQLite's driver numbers anonymous
+            // ones by their own count, whatever numbered ones come before.
             let sql = format!(
-                "SELECT username_lower FROM users WHERE ns_code = ?1 AND username_lower IN ({})",
+                "SELECT username_lower FROM users WHERE ns_code = {} AND username_lower IN ({})",
+                marks(self.d(), 1, 1),
                 marks(self.d(), 2, chunk.len())
             );
             let mut binds = vec![text(ns_code)];
@@ -262,32 +335,57 @@ impl<C: Conn> SqlTx<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::dialect::{Postgres, Sqlite};
 
     #[test]
     fn statements_stay_under_the_bind_limit() {
-        for cols in [USER_COLUMNS, EMAIL_COLUMNS, HISTORY_COLUMNS] {
-            assert!(MAX_BINDS / cols.len() * cols.len() <= 32_766);
+        for table in TABLES {
+            assert!(
+                ROWS_PER_STATEMENT.min(MAX_BINDS / table.columns().len()) * table.columns().len() <= 32_766
+            );
         }
-        assert_eq!(marks(&crate::sql::dialect::Postgres, 2, 3), "?2, ?3, ?4");
-        assert_eq!(marks(&crate::sql::dialect::Sqlite, 2, 3), "?, ?, ?");
+        assert_eq!(marks(&Postgres, 2, 3), "?2, ?3, ?4");
+        assert_eq!(marks(&Sqlite, 2, 3), "?, ?, ?");
+    }
+
+    fn whole(id: &str, emails: usize, groups: &[&str]) -> WholeUser {
+        let mut w = WholeUser::default();
+        w.user.id = id.into();
+        w.user.username = format!("User-{id}");
+        w.user.member_of = groups.iter().map(|g| g.to_string()).collect();
+        w.user.emails = (0..emails)
+            .map(|i| portti_core::model::EmailAddress { address: format!("A{i}@X.fi"), ..Default::default() })
+            .collect();
+        w
     }
 
     #[test]
-    fn rows_follow_the_single_user_layout() {
-        let mut whole = WholeUser::default();
-        whole.user.id = "u1".into();
-        whole.user.username = "Ann".into();
-        whole.user.member_of = vec!["g2".into(), "g1".into()];
-        whole
-            .user
-            .emails
-            .push(portti_core::model::EmailAddress { address: "A@X.fi".into(), ..Default::default() });
-        let rows = Rows::of(&[whole.clone(), WholeUser { user: Default::default(), ..whole }]).unwrap();
-        assert_eq!(rows.users[0].len(), USER_COLUMNS.len());
-        assert_eq!(rows.users[0][3], Bind::Text("ann".into()));
-        assert_eq!(rows.users[0][10], Bind::Int(1));
-        assert_eq!(rows.emails[0], vec![text("u1"), text("a@x.fi"), Bind::Int(0)]);
-        assert_eq!(rows.memberships[1], vec![text("u1"), text("g1"), Bind::Int(1)]);
-        assert_eq!(rows.groups, vec!["g1".to_string(), "g2".to_string()]);
+    fn a_plan_writes_every_row_once_in_table_order() {
+        let users: Vec<WholeUser> = (0..2500).map(|i| whole(&format!("u{i}"), 2, &["g2", "g1"])).collect();
+        let mut plan = Plan::new(&users, &Postgres);
+        let mut statements = Vec::new();
+        while let Some(s) = plan.next_statement().unwrap() {
+            statements.push(s);
+        }
+        let count = |prefix: &str| statements.iter().filter(|s| s.sql.starts_with(prefix)).count();
+        assert_eq!(count("INSERT INTO users "), 3);
+        assert_eq!(count("INSERT INTO user_emails "), 5);
+        assert_eq!(count("INSERT INTO memberships "), 5);
+        assert_eq!(count("INSERT INTO user_mobiles "), 0);
+        let last = statements.last().unwrap();
+        assert!(last.sql.starts_with("UPDATE groups") && last.binds == vec![text("g1"), text("g2")]);
+        let first = &statements[0];
+        assert!(first.sql.contains("(?1, ?2, ?3, ?4, ?5::jsonb, ?6"), "{}", &first.sql[..120]);
+        assert_eq!(first.binds.len(), 1000 * 11);
+        assert_eq!(first.binds[3], Bind::Text("user-u0".into()));
+        assert_eq!(first.binds[10], Bind::Int(1));
+        let emails = statements.iter().find(|s| s.sql.starts_with("INSERT INTO user_emails")).unwrap();
+        assert_eq!(
+            emails.binds[..6],
+            [text("u0"), text("a0@x.fi"), Bind::Int(0), text("u0"), text("a1@x.fi"), Bind::Int(1)]
+        );
+        let rows: usize =
+            statements.iter().filter(|s| s.sql.contains("user_emails")).map(|s| s.binds.len() / 3).sum();
+        assert_eq!(rows, 5000);
     }
 }

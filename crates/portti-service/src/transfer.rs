@@ -519,8 +519,8 @@ pub struct Export {
     ns_code: String,
     /// Group names by id.
     group_names: HashMap<String, String>,
-    /// Where the next page starts: after this user (creation ms, id).
-    after: Option<(i64, String)>,
+    /// Where the next page starts: after this (lowercased) username.
+    after: Option<String>,
     finished: bool,
     /// Users in the namespace, hidden ones included.
     total: u64,
@@ -555,11 +555,10 @@ impl Export {
         if self.finished {
             return Ok(Vec::new());
         }
-        let users = self.tx.whole_users(&self.ns_code, self.after.take(), limit.max(1)).await?;
+        let users = self.tx.whole_users(&self.ns_code, self.after.as_deref(), limit.max(1)).await?;
         self.finished = users.len() < limit.max(1) as usize;
         if let Some(last) = users.last() {
-            let created = last.user.meta.created.as_deref().and_then(time::parse_ms).unwrap_or_default();
-            self.after = Some((created, last.user.id.clone()));
+            self.after = Some(last.user.username.to_lowercase());
         }
         users.iter().map(|w| export_line(w, &self.group_names)).collect()
     }

@@ -350,14 +350,9 @@ pub trait Tx: Send {
     async fn user_namespaces(&mut self, ids: &[String]) -> Result<Vec<(String, String)>>;
     /// Which of these lowercased usernames are taken in the namespace.
     async fn taken_usernames(&mut self, ns_code: &str, lowered: &[String]) -> Result<Vec<String>>;
-    /// Up to `limit` whole users of a namespace, hidden ones included, in creation order
-    /// after the user at `after` (its creation time in epoch ms, and its id).
-    async fn whole_users(
-        &mut self,
-        ns_code: &str,
-        after: Option<(i64, String)>,
-        limit: u32,
-    ) -> Result<Vec<WholeUser>>;
+    /// Up to `limit` whole users of a namespace, hidden ones included, in the order of
+    /// their lowercased usernames (which the namespace's unique index keeps), after `after`.
+    async fn whole_users(&mut self, ns_code: &str, after: Option<&str>, limit: u32) -> Result<Vec<WholeUser>>;
 }
 
 /// Open the store a database URL names (`sqlite://…`), running its migrations.

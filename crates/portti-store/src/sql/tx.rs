@@ -1153,7 +1153,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     async fn whole_users(
         &mut self,
         ns_code: &str,
-        after: Option<(i64, String)>,
+        after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<crate::WholeUser>> {
         self.whole_users_after(ns_code, after, limit).await

@@ -254,22 +254,23 @@ impl<C: Conn> SqlTx<C> {
         Ok(taken)
     }
 
-    /// A page of whole users in creation order; see [`crate::Tx::whole_users`].
+    /// A page of whole users by lowercased username; see [`crate::Tx::whole_users`]. The
+    /// unique (namespace, username) index serves it whole, hidden users included.
     pub(super) async fn whole_users_after(
         &mut self,
         ns_code: &str,
-        after: Option<(i64, String)>,
+        after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<WholeUser>> {
         let mut binds = vec![text(ns_code)];
         let mut cond = "u.ns_code = ?1".to_string();
-        if let Some((created, id)) = after {
-            cond.push_str(" AND (u.created_ms, u.id) > (?2, ?3)");
-            binds.extend([Bind::Int(created), Bind::Text(id)]);
+        if let Some(name) = after {
+            cond.push_str(" AND u.username_lower > ?2");
+            binds.push(text(name));
         }
         binds.push(Bind::Int(limit.into()));
         let sql = format!(
-            "{} WHERE {cond} ORDER BY u.created_ms, u.id LIMIT ?{}",
+            "{} WHERE {cond} ORDER BY u.username_lower LIMIT ?{}",
             user_select(self.d()),
             binds.len()
         );

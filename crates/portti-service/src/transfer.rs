@@ -98,8 +98,9 @@ pub struct ImportReader {
 pub struct Import {
     reader: ImportReader,
     strict: bool,
-    /// Ids this import wrote, to tell an id repeated in the file from one imported before.
-    written: HashSet<String>,
+    /// Ids given in the file that this import wrote, to tell an id the file repeats from
+    /// one imported before (12 bytes each: ids are 24 hex digits).
+    written: HashSet<[u8; 12]>,
 }
 
 impl Import {
@@ -154,7 +155,10 @@ impl Directory {
         tx.insert_users(&staged).await?;
         tx.commit().await?;
         outcome.imported = staged.len() as u64;
-        import.written.extend(staged.into_iter().map(|w| w.user.id));
+        let given: HashSet<&str> =
+            records.iter().filter(|r| r.given_id).map(|r| r.whole.user.id.as_str()).collect();
+        let written = staged.iter().filter(|w| given.contains(w.user.id.as_str()));
+        import.written.extend(written.filter_map(|w| id_bytes(&w.user.id)));
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;
         report.failures.extend(outcome.failures);
@@ -180,6 +184,16 @@ impl Directory {
         }
         Ok(())
     }
+}
+
+/// The 12 bytes a (24 hex digit) id stands for.
+fn id_bytes(id: &str) -> Option<[u8; 12]> {
+    let mut out = [0u8; 12];
+    for (i, pair) in id.as_bytes().chunks(2).enumerate() {
+        let digits = std::str::from_utf8(pair).ok()?;
+        *out.get_mut(i)? = u8::from_str_radix(digits, 16).ok()?;
+    }
+    (id.len() == 24).then_some(out)
 }
 
 /// The namespace `code` names exactly.
@@ -229,7 +243,9 @@ async fn screen_ids<'r>(
         let id = r.whole.user.id.as_str();
         let refusal = match (stored.get(id), seen.get(id)) {
             (_, Some(first)) => Some(format!("id {id} is listed twice (first on line {first})")),
-            (Some(_), None) if import.written.contains(id) => Some(format!("id {id} is listed twice")),
+            (Some(_), None) if id_bytes(id).is_some_and(|b| import.written.contains(&b)) => {
+                Some(format!("id {id} is listed twice"))
+            }
             (Some(ns), None) if *ns == import.reader.ns.code => {
                 report.skipped += 1;
                 continue;
@@ -641,6 +657,14 @@ mod tests {
         assert_eq!(w.facets.provisioning_id, Some(Door::Import as i64));
         assert_eq!(w.facets.password_changed.as_deref(), Some("2024-05-01T08:00:00Z"));
         assert!(!w.user.emails[0].verified);
+    }
+
+    #[test]
+    fn ids_pack_into_twelve_bytes() {
+        let id = id::new_id();
+        assert_eq!(id::hex(&id_bytes(&id).unwrap()), id);
+        assert_eq!(id_bytes("abc"), None);
+        assert_eq!(id_bytes("zz0000000000000000000000"), None);
     }
 
     #[test]

@@ -135,12 +135,22 @@ fn error_at(path: &str, status: StatusCode, message: String) -> Response {
 
 async fn unknown_route(req: Request) -> Response {
     let msg = format!("no such endpoint: {} {}", req.method(), req.uri().path());
-    error_at(req.uri().path(), StatusCode::NOT_FOUND, msg)
+    let path = req.uri().path().to_string();
+    drain(req).await;
+    error_at(&path, StatusCode::NOT_FOUND, msg)
 }
 
 async fn method_not_allowed(req: Request) -> Response {
     let msg = format!("method {} is not allowed on {}", req.method(), req.uri().path());
-    error_at(req.uri().path(), StatusCode::METHOD_NOT_ALLOWED, msg)
+    let path = req.uri().path().to_string();
+    drain(req).await;
+    error_at(&path, StatusCode::METHOD_NOT_ALLOWED, msg)
+}
+
+/// Read (and drop) a refused request's body, so that the client is not cut off while
+/// still sending it and the connection stays usable.
+async fn drain(req: Request) {
+    let _ = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await;
 }
 
 /// Serve `app` on `listener` until `shutdown` resolves, then finish in-flight requests.

@@ -57,12 +57,18 @@ pub trait SqlDialect: Sync {
     fn bulk_setup(&self) -> Option<&'static str> {
         None
     }
-    /// A condition narrowing users (`u`) to those whose user attribute `attr` may match the
-    /// LIKE pattern `p` (ignoring case), served by an index of its own; `None` where the
-    /// backend's ordinary indexes serve the test itself.
+    /// A condition narrowing users (`u`) to those whose user attribute `attr` may contain
+    /// the text bound to `p` (ignoring case; bound as made by [`name_search_phrase`]), served
+    /// by an index of its own; `None` where the backend's ordinary indexes serve the test.
     fn name_search(&self, _attr: &str, _p: &str) -> Option<String> {
         None
     }
+}
+
+/// The text bound to a [`SqlDialect::name_search`] condition for `s`: an FTS5 phrase, which
+/// the trigram tokenizer matches as a substring from its index alone.
+pub fn name_search_phrase(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// SQLite with its JSON1 functions.
@@ -150,7 +156,7 @@ impl SqlDialect for Sqlite {
         };
         Some(format!(
             "u.id IN (SELECT k.user_id FROM user_search s JOIN user_search_keys k ON k.key = s.rowid \
-             WHERE s.{column} LIKE {p})"
+             WHERE s.{column} MATCH {p})"
         ))
     }
 }

@@ -331,25 +331,19 @@ impl Compiler<'_> {
     }
 
     /// For `co`/`sw`/`ew` on a user name with a name index: the index's narrowing
-    /// condition (a superset: it ignores case; the exact test still follows).
+    /// condition (a superset: it ignores case and position; the exact test still follows).
     fn name_search(&mut self, attr: &Attr, op: CompareOp, operand: &Operand, base: usize) -> Option<String> {
         let Operand::Text(s) = operand else { return None };
-        let pattern = match op {
-            CompareOp::Co => format!("%{s}%"),
-            CompareOp::Sw => format!("{s}%"),
-            CompareOp::Ew => format!("%{s}"),
-            _ => return None,
-        };
-        // Trigrams need three characters; LIKE's own wildcards cannot be escaped there.
-        let usable = self.cols.resource == Resource::User
+        // Trigrams need three characters.
+        let usable = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+            && self.cols.resource == Resource::User
             && self.element_of.is_none()
-            && s.chars().count() >= 3
-            && !s.contains(['%', '_']);
+            && s.chars().count() >= 3;
         if !usable {
             return None;
         }
-        self.d.name_search(attr.name, "{p}")?;
-        let p = self.bind(Bind::Text(pattern), base);
+        self.d.name_search(attr.name, "?")?;
+        let p = self.bind(Bind::Text(super::dialect::name_search_phrase(s)), base);
         self.d.name_search(attr.name, &p)
     }
 
@@ -509,12 +503,11 @@ mod tests {
     fn name_substrings_are_narrowed_by_the_name_index() {
         let w = sql(r#"name.familyName co "virt""#).unwrap();
         assert!(w.sql.starts_with("(u.id IN (SELECT k.user_id FROM user_search s"), "{}", w.sql);
-        assert!(w.sql.contains("s.family_name LIKE ?1") && w.sql.contains("instr("), "{}", w.sql);
-        assert_eq!(w.binds, vec![Bind::Text("%virt%".into()), Bind::Text("virt".into())]);
-        assert_eq!(sql(r#"username sw "ann""#).unwrap().binds[0], Bind::Text("ann%".into()));
-        // Too short for trigrams, or holding LIKE's wildcards: the exact test alone.
+        assert!(w.sql.contains("s.family_name MATCH ?1") && w.sql.contains("instr("), "{}", w.sql);
+        assert_eq!(w.binds, vec![Bind::Text("\"virt\"".into()), Bind::Text("virt".into())]);
+        assert_eq!(sql(r#"username sw "a\"n""#).unwrap().binds[0], Bind::Text("\"a\"\"n\"".into()));
+        // Too short for trigrams: the exact test alone.
         assert!(!sql(r#"name.familyName co "vi""#).unwrap().sql.contains("user_search"));
-        assert!(!sql(r#"name.familyName co "a_b%""#).unwrap().sql.contains("user_search"));
         assert!(!sql(r#"nickName co "virt""#).unwrap().sql.contains("user_search"));
     }
 

@@ -51,6 +51,11 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
         let migrated = migrate(&setup, options.migrate).await;
+        if migrated.is_ok() {
+            // Statistics for the query planner (bounded work; refreshed only where stale),
+            // so that e.g. a name search starts from the name index, not the namespace.
+            let _ = sqlx::query("PRAGMA optimize=0x10002").execute(&setup).await;
+        }
         setup.close().await;
         migrated?;
         let writer = GroupWriter::start(group_commit::connect(&base).await?);

@@ -221,7 +221,12 @@ async fn stage(
     for (record, username) in named {
         match groups.resolve(tx, &ns.code, &record.groups, &import.reader.now).await? {
             Ok(ids) => staged.push(whole_user(record, username, ids)),
-            Err(reason) => report.failures.push(LineError { line: record.line, reason }),
+            Err(reason) => {
+                report.failures.push(LineError { line: record.line, reason });
+                if import.strict {
+                    break;
+                }
+            }
         }
     }
     Ok(staged)

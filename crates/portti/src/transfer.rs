@@ -11,6 +11,9 @@ use tokio::sync::mpsc;
 /// Users read per export page.
 const EXPORT_PAGE: u32 = 1000;
 
+/// The byte order mark some editors put at the start of a UTF-8 file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Batches read ahead of the one being written.
 const READ_AHEAD: usize = 2;
 
@@ -80,6 +83,9 @@ fn read_batches(
                     let _ = send.blocking_send(Err(format!("cannot read line {}: {e}", number + 1)));
                     return;
                 }
+            }
+            if number == 1 && buf.starts_with(BOM) {
+                buf.drain(..BOM.len());
             }
             match String::from_utf8(std::mem::take(&mut buf)) {
                 Ok(text) => lines.push((number, text)),

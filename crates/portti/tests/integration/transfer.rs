@@ -138,7 +138,7 @@ async fn export_then_import_reproduces_the_directory() {
 async fn bad_lines_are_reported_by_number_and_strict_stops_at_the_first() {
     let dir = TempDir::new();
     let lines: Vec<String> = [
-        r#"{"username": "first", "emails": ["first@example.com"]}"#,
+        "\u{feff}{\"username\": \"first\", \"emails\": [\"first@example.com\"]}",
         r#"{"username": "broken""#,
         r#"{"username": "second", "memberOf": ["Team"]}"#,
         r#"{"username": "third", "emails": ["not an address"]}"#,
@@ -176,6 +176,14 @@ async fn bad_lines_are_reported_by_number_and_strict_stops_at_the_first() {
     assert!(err.contains("stopped at line 2"), "{err}");
     let exported = export(&strict.0, "default", "out.ndjson");
     assert_eq!(exported.lines().count(), 1, "only the line before the first bad one: {exported}");
+
+    // A line refused by the store's state stops a strict import too.
+    let taken: Vec<String> =
+        ["a", "b", "A", "c"].iter().map(|u| json!({"username": u}).to_string()).collect();
+    let file = write(&strict.0, "taken.ndjson", &taken);
+    let (code, err) = import(&strict.0, &file, &["--namespace", "default", "--strict"]);
+    assert!(code != 0 && err.contains("line 3: username A is already taken"), "{err}");
+    assert!(err.contains("imported 2,"), "{err}");
 }
 
 /// POST /openid/token with the password grant; the status.

@@ -11,7 +11,7 @@ set -euo pipefail
 usage() {
     cat <<'EOF'
 usage: bench/run.sh [--store sqlite|postgres] [--users N] [--get-users N] [--duration S]
-                    [--quick] [--rev REV] [--no-build] [--keep]
+                    [--quick] [--rev REV] [--analyze] [--no-build] [--keep]
 
   --store S       sqlite (default: a file in a temporary directory) or postgres (a fresh
                   database on $BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432)
@@ -23,6 +23,8 @@ usage: bench/run.sh [--store sqlite|postgres] [--users N] [--get-users N] [--dur
   --rev REV       measure the committed tree of REV (e.g. HEAD), built from `git archive`
                   under bench/out/build/ with its own target dir, instead of the working tree
                   (which may hold others' uncommitted changes)
+  --analyze       PostgreSQL: run ANALYZE after the import (timed apart from it), as
+                  autovacuum would soon after; for servers with autovacuum off
   --no-build      use the binaries already built
   --keep          keep the temporary directory (data, logs) and the PostgreSQL databases
 
@@ -44,6 +46,7 @@ PG_BASE=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 BUILD=1
 KEEP=0
 REV=
+ANALYZE=0
 while [ $# -gt 0 ]; do
     case $1 in
         --store) STORE=${2:?--store needs a value}; shift ;;
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
         --quick) USERS=20000 GET_USERS=20000 DURATION=5 ;;
         --rev) REV=${2:?--rev needs a value}; shift ;;
         --rev=*) REV=${1#*=} ;;
+        --analyze) ANALYZE=1 ;;
         --no-build) BUILD=0 ;;
         --keep) KEEP=1 ;;
         -h | --help) usage; exit 0 ;;
@@ -281,6 +285,19 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 IMPORT_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 log "imported in ${IMPORT_S}s: $(tail -1 "$OUT/import.log")"
+STATS_NOTE=
+if [ "$STORE" = postgres ]; then
+    AUTOVACUUM=$(psql -At "$PORTTI_DATABASE_URL" -c 'SHOW autovacuum')
+    if [ "$ANALYZE" = 1 ]; then
+        t0=$(date +%s.%N)
+        psql -q -v ON_ERROR_STOP=1 "$PORTTI_DATABASE_URL" -c ANALYZE >/dev/null || die "ANALYZE failed"
+        t1=$(date +%s.%N)
+        STATS_NOTE="autovacuum is $AUTOVACUUM; the bench ran ANALYZE after the import ($(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, not in the import figure)."
+    else
+        STATS_NOTE="autovacuum is $AUTOVACUUM; no ANALYZE by the bench (--analyze), so the planner has the statistics Portti itself left."
+        [ "$AUTOVACUUM" = on ] || log "warning: autovacuum is off on this PostgreSQL and Portti's tables may have no statistics (see --analyze)"
+    fi
+fi
 
 log "starting portti"
 start portti "$OUT/portti.log" "$PORTTI" serve --listen 127.0.0.1:0
@@ -400,6 +417,7 @@ TABLE=$OUT/table.md
     echo "Latency figures are taken with 1 connection (service time, no queueing). VmRSS at the end: $RSS MB."
     echo "Other processes' CPU use, over 2 s: $BUSY_START % before the run, $BUSY_END % after it; load average (1, 5, 15 min) before: $LOAD_START, after: $LOAD_END."
     echo "Import: $(tail -1 "$OUT/import.log")"
+    [ -z "$STATS_NOTE" ] || echo "PostgreSQL: $STATS_NOTE"
     echo "co terms: $co_terms (each matches $co_hits users on average)."
     echo "Requests that did not answer 2xx: GET $(f "$GET" non2xx), username $(f "$BY_USERNAME" non2xx), email $(f "$BY_EMAIL" non2xx), first page $(f "$FIRST" non2xx), co $(f "$CO" non2xx), token $(f "$TOKEN" non2xx), create $(f "$CREATE" non2xx) (not counted in the rates)."
     echo "Create latency at $CONNECTIONS conns: p50 $(f "$CREATE" p50_ms) ms, p99 $(f "$CREATE" p99_ms) ms; raw insert baseline p50 $(f "$RAW" p50_ms) ms, p99 $(f "$RAW" p99_ms) ms."

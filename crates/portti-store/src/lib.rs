@@ -352,7 +352,8 @@ pub trait Tx: Send {
     async fn taken_usernames(&mut self, ns_code: &str, lowered: &[String]) -> Result<Vec<String>>;
     /// Up to `limit` whole users of a namespace, hidden ones included, in the order of
     /// their lowercased usernames (which the namespace's unique index keeps), after `after`.
-    async fn whole_users(&mut self, ns_code: &str, after: Option<&str>, limit: u32) -> Result<Vec<WholeUser>>;
+    async fn whole_users(&mut self, ns_code: &str, after: Option<&str>, limit: u32)
+        -> Result<Vec<WholeUser>>;
 }
 
 /// Open the store a database URL names (`sqlite://…`), running its migrations.

@@ -21,6 +21,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
+/// Attempts at a batch while the store is busy (pauses of 0.1, 0.2, ... 1.6 s between).
+const BUSY_ATTEMPTS: u32 = 6;
+
 /// Keys of a line beyond the user's own.
 const CUSTOM_FIELDS: &str = "customFields";
 const FACETS: &str = "facets";
@@ -129,7 +132,7 @@ impl Directory {
             .into_iter()
             .filter(|r| !import.strict || first_bad.is_none_or(|b| r.line < b))
             .collect();
-        match self.write_records(import, &records, &mut report).await {
+        match self.write_records_retrying(import, &records, &mut report).await {
             Ok(()) => {}
             Err(Error::Conflict(_)) => self.write_one_by_one(import, &records, &mut report).await?,
             Err(e) => return Err(e),
@@ -165,6 +168,27 @@ impl Directory {
         Ok(())
     }
 
+    /// [`Directory::write_records`], again after a pause while the store is busy (another
+    /// process committed between the batch's reads and its writes, a deadlock was broken)
+    /// or briefly unreachable: a failed attempt changed nothing.
+    async fn write_records_retrying(
+        &self,
+        import: &mut Import,
+        records: &[Record],
+        report: &mut BatchReport,
+    ) -> Result<()> {
+        let mut pause = std::time::Duration::from_millis(100);
+        for _ in 1..BUSY_ATTEMPTS {
+            match self.write_records(import, records, report).await {
+                Err(Error::Unavailable(why)) => tracing::debug!(%why, "import batch retried"),
+                done => return done,
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        self.write_records(import, records, report).await
+    }
+
     /// After a batch met a concurrent writer: each record in a transaction of its own.
     async fn write_one_by_one(
         &self,
@@ -172,13 +196,14 @@ impl Directory {
         records: &[Record],
         report: &mut BatchReport,
     ) -> Result<()> {
+        let refused_before = report.failures.len();
         for record in records {
-            match self.write_records(import, std::slice::from_ref(record), report).await {
+            match self.write_records_retrying(import, std::slice::from_ref(record), report).await {
                 Ok(()) => {}
                 Err(Error::Conflict(reason)) => report.failures.push(LineError { line: record.line, reason }),
                 Err(e) => return Err(e),
             }
-            if import.strict && !report.failures.is_empty() {
+            if import.strict && report.failures.len() > refused_before {
                 break;
             }
         }

@@ -256,3 +256,37 @@ async fn a_large_import_completes() {
     assert_eq!(exported.lines().count(), USERS);
     assert_eq!(exported.matches("\"memberOf\":[\"group7\"]").count(), USERS / 10);
 }
+
+#[tokio::test]
+async fn an_import_beside_a_running_server_refuses_only_what_the_server_took_first() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0);
+    const USERS: usize = 1500;
+    let lines: Vec<String> =
+        (0..USERS).map(|i| json!({"username": format!("race{i:04}")}).to_string()).collect();
+    let file = write(&dir.0, "race.ndjson", &lines);
+    let path = dir.0.clone();
+    let importing = tokio::task::spawn_blocking(move || {
+        import(&path, &file, &["--namespace", "default", "--batch", "40"])
+    });
+    let api = server.admin();
+    let mut created = 0;
+    for i in (0..USERS).rev().step_by(3) {
+        if importing.is_finished() {
+            break;
+        }
+        let body = json!({"nsCode": "default", "username": format!("race{i:04}")});
+        let reply = api.post(&format!("{V1}/user"), body).await;
+        assert!(matches!(reply.status.as_u16(), 201 | 409), "{}", reply.text);
+        created += usize::from(reply.status.as_u16() == 201);
+    }
+    let (code, err) = importing.await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let refused: Vec<&str> = err.lines().filter(|l| l.starts_with("line ")).collect();
+    assert!(refused.iter().all(|l| l.contains("already taken")), "{err}");
+    assert_eq!(refused.len(), created, "the file's lines the server took first: {err}");
+    assert!(err.contains(&format!("imported {}, skipped 0", USERS - created)), "{err}");
+    let all = api.get(&format!("{V1}/user?count=0&filter=nsCode%20eq%20%22default%22")).await.expect(200);
+    assert_eq!(all.body["totalResults"], USERS, "every username once");
+    eprintln!("{created} of {USERS} usernames taken by the server first");
+}

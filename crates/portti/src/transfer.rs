@@ -174,11 +174,19 @@ pub async fn export(dir: &Directory, ns: &str, output: Option<&PathBuf>) -> Resu
     Ok(())
 }
 
-/// A new file only its owner may read: an export holds password hashes.
+/// A file only its owner may read (also when it existed): an export holds password hashes.
 fn private_file(path: &Path) -> Result<File, String> {
+    let cannot = |e: std::io::Error| format!("cannot create {}: {e}", path.display());
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path).map_err(cannot)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(cannot)?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path).map_err(cannot)
 }

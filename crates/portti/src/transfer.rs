@@ -38,21 +38,29 @@ pub async fn import(
         .spawn(move || read_batches(BufReader::new(input), reader, batch.max(1), send))
         .map_err(|e| format!("cannot start reading: {e}"))?;
     let mut tally = Tally::default();
-    while let Some(read) = batches.recv().await {
-        let (lines_done, read) = read?;
-        let report = dir.import_batch(&mut import, read).await.map_err(|e| e.to_string())?;
+    let outcome: Result<(), String> = loop {
+        let (lines_done, read) = match batches.recv().await {
+            None => break Ok(()),
+            Some(Err(e)) => break Err(e),
+            Some(Ok(read)) => read,
+        };
+        let report = match dir.import_batch(&mut import, read).await {
+            Ok(report) => report,
+            Err(e) => break Err(format!("{e} (the batch in progress was not written)")),
+        };
         for f in &report.failures {
             progress.note(&format!("line {}: {}", f.line, f.reason));
         }
         tally.add(&report);
         progress.show("import", lines_done, total.max(lines_done));
         if strict && tally.failed > 0 {
-            break;
+            break Ok(());
         }
-    }
+    };
     drop(batches);
     let _ = reading.join();
     progress.note(&tally.summary(started));
+    outcome?;
     match (strict, tally.first_failure) {
         (true, Some(line)) => Err(format!("stopped at line {line} (--strict)")),
         _ => Ok(()),

@@ -410,8 +410,7 @@ impl ImportReader {
     }
 
     fn record(&self, line: u64, text: &str) -> Result<Record> {
-        let mut value: Value =
-            serde_json::from_str(text).map_err(|e| Error::bad(format!("not JSON: {e}")))?;
+        let mut value: Value = serde_json::from_str(text).map_err(not_json)?;
         let obj = value.as_object_mut().ok_or_else(|| Error::bad("not a JSON object"))?;
         if obj.get("password").is_some_and(|p| !p.is_null()) {
             return Err(Error::bad("a plain password is not imported: give its hash as passwordHash"));
@@ -525,6 +524,13 @@ impl ImportReader {
         }
         Ok(entries)
     }
+}
+
+/// A line that does not parse, with the column where it stops (a line is one record).
+fn not_json(e: serde_json::Error) -> Error {
+    let message = e.to_string();
+    let message = message.split(" at line ").next().unwrap_or_default();
+    Error::bad(format!("not JSON: {message} at column {}", e.column()))
 }
 
 /// Take `key` out of the line as a `T` (`null` and absence as `T`'s reading of `null`).
@@ -699,7 +705,7 @@ mod tests {
 
     #[test]
     fn bad_lines_say_why() {
-        assert!(failure("{nope").starts_with("not JSON"));
+        assert_eq!(failure("{nope"), "not JSON: key must be a string at column 2");
         assert_eq!(failure("[1]"), "not a JSON object");
         assert!(failure(r#"{"emails":["not-an-address"]}"#).contains("not an email address"));
         assert!(failure(r#"{"emails":["a@x.fi","b@x.fi","c@x.fi"]}"#).contains("at most 2"));

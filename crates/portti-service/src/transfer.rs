@@ -121,6 +121,14 @@ impl Directory {
         Ok(Import { reader, strict, written: HashSet::new() })
     }
 
+    /// End an import: let the store's planner see the new users.
+    pub async fn finish_import(&self, import: Import) -> Result<()> {
+        drop(import);
+        let mut tx = self.write().await?;
+        tx.refresh_statistics().await?;
+        tx.commit().await
+    }
+
     /// Write a batch of read lines in one transaction: users whose id is already in the
     /// namespace are skipped, lines whose id or username is taken are refused, missing
     /// groups are created. With `strict`, nothing from the first bad line on is written.

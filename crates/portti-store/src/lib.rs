@@ -350,6 +350,9 @@ pub trait Tx: Send {
     async fn user_namespaces(&mut self, ids: &[String]) -> Result<Vec<(String, String)>>;
     /// Which of these lowercased usernames are taken in the namespace.
     async fn taken_usernames(&mut self, ns_code: &str, lowered: &[String]) -> Result<Vec<String>>;
+    /// After bulk inserts: bring the planner's statistics up to date where the backend does
+    /// not on its own (PostgreSQL's `ANALYZE`; nothing on SQLite).
+    async fn refresh_statistics(&mut self) -> Result<()>;
     /// Up to `limit` whole users of a namespace, hidden ones included, in the order of
     /// their lowercased usernames (which the namespace's unique index keeps), after `after`.
     async fn whole_users(&mut self, ns_code: &str, after: Option<&str>, limit: u32)

@@ -59,8 +59,12 @@ pub async fn import(
     };
     drop(batches);
     let _ = reading.join();
+    let finished = match (&outcome, tally.imported) {
+        (Ok(()), 1..) => dir.finish_import(import).await.map_err(|e| e.to_string()),
+        _ => Ok(()),
+    };
     progress.note(&tally.summary(started));
-    outcome?;
+    outcome.and(finished)?;
     match (strict, tally.first_failure) {
         (true, Some(line)) => Err(format!("stopped at line {line} (--strict)")),
         _ => Ok(()),

@@ -1150,6 +1150,10 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         self.usernames_taken(ns_code, lowered).await
     }
 
+    async fn refresh_statistics(&mut self) -> Result<()> {
+        self.refresh_bulk_statistics().await
+    }
+
     async fn whole_users(
         &mut self,
         ns_code: &str,

@@ -220,6 +220,14 @@ impl<C: Conn> SqlTx<C> {
         Ok(())
     }
 
+    /// Statistics after bulk inserts; see [`crate::Tx::refresh_statistics`].
+    pub(super) async fn refresh_bulk_statistics(&mut self) -> Result<()> {
+        if let Some(sql) = self.d().bulk_finish() {
+            self.conn.exec(sql, &[]).await?;
+        }
+        Ok(())
+    }
+
     /// The namespace of each existing user id; see [`crate::Tx::user_namespaces`].
     pub(super) async fn namespaces_of_users(&mut self, ids: &[String]) -> Result<Vec<(String, String)>> {
         let mut found = Vec::new();

@@ -202,7 +202,8 @@ impl<C: Conn> SqlTx<C> {
     /// Insert whole users; see [`crate::Tx::insert_users`]. Each statement is built while
     /// the database executes the one before.
     pub(super) async fn insert_whole_users(&mut self, users: &[WholeUser]) -> Result<()> {
-        if let Some(setup) = self.d().bulk_setup() {
+        // Only a real bulk load (not one user created through the API) enlarges the cache.
+        if let Some(setup) = self.d().bulk_setup().filter(|_| users.len() > 1) {
             self.conn.exec(setup, &[]).await?;
         }
         let mut plan = Plan::new(users, self.d());

@@ -146,6 +146,7 @@ if [ "$BUILD" = 1 ]; then
         log "building portti $REV_ID (release, committed tree in $SRC)"
         (cd "$SRC" && cargo build --release --quiet --bin portti --target-dir "$BENCH/out/build/target") ||
             die "cargo build of portti $REV_ID failed"
+        echo "$REV_ID" >"$BENCH/out/build/built-rev"
     else
         log "building portti (release, working tree)"
         (cd "$ROOT" && cargo build --release --quiet --bin portti) || die "cargo build of portti failed"
@@ -153,6 +154,10 @@ if [ "$BUILD" = 1 ]; then
     log "building the baselines (bench/baselines, release)"
     cargo build --release --quiet --manifest-path "$BENCH/baselines/Cargo.toml" \
         --target-dir "$BENCH/baselines/target" || die "cargo build of bench/baselines failed"
+fi
+if [ -n "$REV" ] && [ "$BUILD" = 0 ]; then
+    built=$(cat "$BENCH/out/build/built-rev" 2>/dev/null || echo nothing)
+    [ "$built" = "$REV_ID" ] || die "the portti under bench/out/build was built from $built, not $REV_ID (run without --no-build)"
 fi
 for bin in "$PORTTI" "$BASE_BIN/bare_http" "$BASE_BIN/raw_insert" "$BASE_BIN/gen_users"; do
     [ -x "$bin" ] || die "$bin is missing (run without --no-build)"
@@ -172,6 +177,8 @@ else
 fi
 
 # ---------------------------------------------------------------- store
+# Only the stores made here: never a database or configuration from the caller's environment.
+unset PORTTI_DATABASE_URL PORTTI_CONFIG PORTTI_PUBLIC_URL PORTTI_SMTP_URL PORTTI_SMS_WEBHOOK_URL
 export PORTTI_BOOTSTRAP_CLIENT_ID=benchclient000000000001
 export PORTTI_BOOTSTRAP_CLIENT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')
 export BENCH_AUTH=$(printf '%s:%s' "$PORTTI_BOOTSTRAP_CLIENT_ID" "$PORTTI_BOOTSTRAP_CLIENT_SECRET" | base64 -w0)

@@ -30,7 +30,8 @@ async fn main() {
         }
     }
     let body = Bytes::from(json_body(body_size));
-    let listener = TcpListener::bind(&listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {listen}: {e}")));
+    let listener =
+        TcpListener::bind(&listen).await.unwrap_or_else(|e| fail(&format!("cannot listen on {listen}: {e}")));
     let addr = listener.local_addr().expect("a bound listener has an address");
     eprintln!("bare-http listening on http://{addr} ({} byte body)", body.len());
     loop {

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
+#[rustfmt::skip]
 const FAMILY: &[&str] = &[
     "Korhonen", "Virtanen", "Mäkinen", "Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen", "Koskinen",
     "Järvinen", "Lehtonen", "Lehtinen", "Saarinen", "Salminen", "Heinonen", "Niemi", "Heikkilä", "Kinnunen",
@@ -56,6 +57,7 @@ const FAMILY: &[&str] = &[
     "Kangas", "Mäki", "Kärki", "Lahti", "Vuorinen", "Ström", "Lund", "Holm", "Sundberg", "Lindgren",
 ];
 
+#[rustfmt::skip]
 const GIVEN: &[&str] = &[
     "Juhani", "Maria", "Johannes", "Helena", "Olavi", "Johanna", "Antero", "Anneli", "Tapani", "Kaarina",
     "Kalevi", "Marjatta", "Tapio", "Anna", "Matti", "Liisa", "Mikael", "Annikki", "Timo", "Hannele", "Pekka",
@@ -73,7 +75,8 @@ const GIVEN: &[&str] = &[
     "Yuki", "Mohammed", "Fatima", "Omar", "Aisha", "Mehmet", "Ayşe", "João", "Ana",
 ];
 
-const DOMAINS: &[&str] = &["example.fi", "example.com", "mail.example.org", "posti.example.net", "corp.example.eu"];
+const DOMAINS: &[&str] =
+    &["example.fi", "example.com", "mail.example.org", "posti.example.net", "corp.example.eu"];
 
 /// Substrings for `name.familyName co "…"`, common and rare ones, of at least three
 /// characters (what a trigram index needs). Each occurs only inside names, never at their
@@ -146,7 +149,8 @@ fn users(args: &[String]) -> Result<(), String> {
         picked.insert(rng.next() % count);
     }
     let mut co_matches = vec![0u64; CO_TERMS.len()];
-    let create = |p: &PathBuf| File::create(p).map(BufWriter::new).map_err(|e| format!("{}: {e}", p.display()));
+    let create =
+        |p: &PathBuf| File::create(p).map(BufWriter::new).map_err(|e| format!("{}: {e}", p.display()));
     let mut ndjson = create(&out)?;
     let mut usernames = create(&samples.join("usernames.txt"))?;
     let mut emails = create(&samples.join("emails.txt"))?;

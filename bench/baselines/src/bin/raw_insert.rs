@@ -14,7 +14,9 @@
 //! `raw_insert --url sqlite:///tmp/x/raw.db [--tasks 64] [--seconds 10] [--row-bytes 600]`
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -36,9 +38,11 @@ const SCHEMA: [&str; 3] = [
     "CREATE INDEX bench_users_username ON bench_users (username_lower)",
 ];
 
-const INSERT_SQLITE: &str = "INSERT INTO bench_users (id, ns_code, username, username_lower, doc, created_ms, modified_ms) \
+const INSERT_SQLITE: &str =
+    "INSERT INTO bench_users (id, ns_code, username, username_lower, doc, created_ms, modified_ms) \
      VALUES (?1, 'bench', ?2, ?3, ?4, ?5, ?5)";
-const INSERT_PG: &str = "INSERT INTO bench_users (id, ns_code, username, username_lower, doc, created_ms, modified_ms) \
+const INSERT_PG: &str =
+    "INSERT INTO bench_users (id, ns_code, username, username_lower, doc, created_ms, modified_ms) \
      VALUES ($1, 'bench', $2, $3, $4, $5, $5)";
 
 struct Args {
@@ -68,7 +72,8 @@ async fn main() {
             .unwrap_or_else(|e| fail(&format!("cannot open {}: {e}", args.url)));
         run(Db::Sqlite(pool), &args).await
     } else if args.url.starts_with("postgres:") || args.url.starts_with("postgresql:") {
-        let options = PgConnectOptions::from_str(&args.url).unwrap_or_else(|e| fail(&format!("bad PostgreSQL URL: {e}")));
+        let options = PgConnectOptions::from_str(&args.url)
+            .unwrap_or_else(|e| fail(&format!("bad PostgreSQL URL: {e}")));
         let pool = PgPoolOptions::new()
             .max_connections(args.connections.unwrap_or(8))
             .acquire_timeout(Duration::from_secs(30))

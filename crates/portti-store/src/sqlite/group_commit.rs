@@ -53,7 +53,11 @@ impl GroupWriter {
         let mut w = self.writer.clone().lock_owned().await;
         settle(&mut w).await;
         if w.batch.is_none() {
-            run(&mut w.conn, "BEGIN").await.map_err(db_err)?;
+            // IMMEDIATE: take the write lock before the first read. A deferred BEGIN reads
+            // from a snapshot that another process (an import) may commit past before the
+            // first write, and SQLite then fails that write at once with SQLITE_BUSY_SNAPSHOT
+            // instead of waiting out the busy timeout.
+            run(&mut w.conn, "BEGIN IMMEDIATE").await.map_err(db_err)?;
             w.batch = Some(watch::channel(None).0);
         }
         if let Err(e) = run(&mut w.conn, "SAVEPOINT lt").await {

@@ -68,6 +68,11 @@ pub trait Conn: Send {
     async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64>;
     /// Run a query; each row's cells typed as `kinds` says.
     async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>>;
+    /// Run a query that may visit many rows (a filtered count, a page of a list). Backends
+    /// that run statements on the calling thread move it off the async workers.
+    async fn scan(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
+        self.rows(sql, binds, kinds).await
+    }
     /// Commit.
     async fn commit(self: Box<Self>) -> Result<()>;
 }

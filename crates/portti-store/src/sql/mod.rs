@@ -31,34 +31,54 @@ pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn Sq
     Ok(out)
 }
 
-/// Classify a database error: unique and foreign-key violations are conflicts, lost
-/// connections and contention make the store unavailable, the rest is internal.
-pub(crate) fn db_err(e: sqlx::Error) -> portti_core::Error {
+/// What went wrong in the database, as far as a caller cares.
+pub(crate) enum Failure {
+    /// A unique key is taken.
+    Unique,
+    /// A row is still referenced (or references what is not there).
+    ForeignKey,
+    /// Contention: a lock, a serialization failure, a deadlock broken.
+    Busy,
+    /// The database cannot be reached.
+    Unreachable,
+    /// Anything else: a bug or a damaged database.
+    Other,
+}
+
+/// The error a failure of the database becomes: conflicts are 409s, contention and lost
+/// connections make the store unavailable (503), the rest is internal and logged.
+pub(crate) fn failure(kind: Failure, detail: &dyn std::fmt::Display) -> portti_core::Error {
     use portti_core::Error;
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            Error::Conflict("the value is already taken".into())
+    match kind {
+        Failure::Unique => Error::Conflict("the value is already taken".into()),
+        Failure::ForeignKey => Error::Conflict("the resource is still referenced by others".into()),
+        Failure::Busy => Error::Unavailable("the database is busy; try again".into()),
+        Failure::Unreachable => {
+            tracing::warn!(error = %detail, "database unavailable");
+            Error::Unavailable("the database is unavailable; try again shortly".into())
         }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-            Error::Conflict("the resource is still referenced by others".into())
+        Failure::Other => {
+            tracing::error!(error = %detail, "database error");
+            Error::Internal("database error".into())
         }
-        sqlx::Error::Database(d) if retryable(d.code().as_deref()) => {
-            Error::Unavailable("the database is busy; try again".into())
-        }
+    }
+}
+
+/// Classify a sqlx error (see [`failure`]).
+pub(crate) fn db_err(e: sqlx::Error) -> portti_core::Error {
+    let kind = match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => Failure::Unique,
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => Failure::ForeignKey,
+        sqlx::Error::Database(d) if retryable(d.code().as_deref()) => Failure::Busy,
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Protocol(_) => {
-            tracing::warn!(error = %e, "database unavailable");
-            Error::Unavailable("the database is unavailable; try again shortly".into())
-        }
-        _ => {
-            tracing::error!(error = %e, "database error");
-            Error::Internal("database error".into())
-        }
-    }
+        | sqlx::Error::Protocol(_) => Failure::Unreachable,
+        _ => Failure::Other,
+    };
+    failure(kind, &e)
 }
 
 /// SQLite busy/locked codes, and PostgreSQL's serialization, deadlock, shutdown and

@@ -230,8 +230,7 @@ impl<C: Conn> SqlTx<C> {
     }
 
     async fn count(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        let rows = self.conn.rows(sql, binds, &[Kind::Int]).await?;
-        Ok(rows.first().map(|r| r[0].int()).transpose()?.unwrap_or(0) as u64)
+        first_count(self.conn.rows(sql, binds, &[Kind::Int]).await?)
     }
 
     /// Count the matches and fetch one page of them.
@@ -247,7 +246,8 @@ impl<C: Conn> SqlTx<C> {
         let d = self.d();
         let w = query_where(q, cols, scope, d)?;
         let order = compile_order(q.page.sort.as_ref(), cols, d)?;
-        let total = self.count(&format!("SELECT count(*) FROM {table} WHERE {}", w.sql), &w.binds).await?;
+        let count = format!("SELECT count(*) FROM {table} WHERE {}", w.sql);
+        let total = first_count(self.conn.scan(&count, &w.binds, &[Kind::Int]).await?)?;
         if q.page.count == 0 || q.page.start >= total {
             return Ok((total, Vec::new()));
         }
@@ -256,7 +256,7 @@ impl<C: Conn> SqlTx<C> {
         binds.push(Bind::Int(q.page.count as i64));
         binds.push(Bind::Int(q.page.start.min(i64::MAX as u64) as i64));
         let sql = format!("{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}", w.sql, n + 1, n + 2);
-        Ok((total, self.conn.rows(&sql, &binds, kinds).await?))
+        Ok((total, self.conn.scan(&sql, &binds, kinds).await?))
     }
 
     async fn replace_list(
@@ -332,6 +332,11 @@ impl<C: Conn> SqlTx<C> {
         let rows = self.conn.rows(sql, binds, kinds).await?;
         rows.first().map(|r| f(r)).transpose()
     }
+}
+
+/// The count a `SELECT count(*)` answered.
+fn first_count(rows: Vec<Vec<Cell>>) -> Result<u64> {
+    Ok(rows.first().map(|r| r[0].int()).transpose()?.unwrap_or(0) as u64)
 }
 
 fn text(s: &str) -> Bind {

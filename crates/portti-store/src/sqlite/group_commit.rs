@@ -11,14 +11,16 @@
 //! (an error, a cancelled request) is rolled back to its savepoint by whoever takes the
 //! mutex next; the others in the batch are untouched.
 
-use super::{cells, sqlite_bound};
+use super::native::{self, off_the_async_workers, sqlite_err};
 use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::dialect::{self, SqlDialect};
-use crate::sql::{db_err, Bind};
+use crate::sql::Bind;
 use async_trait::async_trait;
 use portti_core::{Error, Result};
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, watch, Mutex, OwnedMutexGuard};
 
 /// The outcome of one physical commit, shared by every transaction in it.
@@ -26,7 +28,7 @@ type Outcome = watch::Receiver<Option<std::result::Result<(), String>>>;
 
 /// The writer connection and its open batch.
 struct Writer {
-    conn: SqliteConnection,
+    conn: Connection,
     /// The open physical transaction's outcome channel, if one is open.
     batch: Option<watch::Sender<Option<std::result::Result<(), String>>>>,
     /// A logical transaction was dropped inside its savepoint.
@@ -41,7 +43,7 @@ pub struct GroupWriter {
 
 impl GroupWriter {
     /// Take over `conn` for writing and start the committer.
-    pub fn start(conn: SqliteConnection) -> Self {
+    pub fn start(conn: Connection) -> Self {
         let writer = Arc::new(Mutex::new(Writer { conn, batch: None, abandoned: false }));
         let (wake, woken) = mpsc::unbounded_channel();
         tokio::spawn(committer(writer.clone(), woken));
@@ -51,18 +53,18 @@ impl GroupWriter {
     /// A logical write transaction.
     pub async fn begin(&self) -> Result<GroupTx> {
         let mut w = self.writer.clone().lock_owned().await;
-        settle(&mut w).await;
+        settle(&mut w);
         if w.batch.is_none() {
             // IMMEDIATE: take the write lock before the first read. A deferred BEGIN reads
             // from a snapshot that another process (an import) may commit past before the
             // first write, and SQLite then fails that write at once with SQLITE_BUSY_SNAPSHOT
             // instead of waiting out the busy timeout.
-            run(&mut w.conn, "BEGIN IMMEDIATE").await.map_err(db_err)?;
+            run(&w.conn, "BEGIN IMMEDIATE")?;
             w.batch = Some(watch::channel(None).0);
         }
-        if let Err(e) = run(&mut w.conn, "SAVEPOINT lt").await {
-            fail_batch(&mut w, e.to_string()).await;
-            return Err(db_err(e));
+        if let Err(e) = run(&w.conn, "SAVEPOINT lt") {
+            fail_batch(&mut w, e.to_string());
+            return Err(e);
         }
         let outcome = w.batch.as_ref().map(|b| b.subscribe());
         Ok(GroupTx { writer: Some(w), outcome, wake: self.wake.clone() })
@@ -71,8 +73,8 @@ impl GroupWriter {
     /// Commit what is pending and close the connection.
     pub async fn close(&self) {
         let mut w = self.writer.lock().await;
-        settle(&mut w).await;
-        commit_batch(&mut w).await;
+        settle(&mut w);
+        commit_batch(&mut w);
     }
 }
 
@@ -82,34 +84,35 @@ async fn committer(writer: Arc<Mutex<Writer>>, mut woken: mpsc::UnboundedReceive
     while woken.recv().await.is_some() {
         while woken.try_recv().is_ok() {}
         let mut w = writer.lock().await;
-        settle(&mut w).await;
-        commit_batch(&mut w).await;
+        settle(&mut w);
+        commit_batch(&mut w);
     }
 }
 
 /// Roll back the savepoint of a transaction that was dropped inside it.
-async fn settle(w: &mut Writer) {
+fn settle(w: &mut Writer) {
     if !std::mem::take(&mut w.abandoned) {
         return;
     }
-    let undo = run(&mut w.conn, "ROLLBACK TO lt").await.and(run(&mut w.conn, "RELEASE lt").await);
+    let undo = run(&w.conn, "ROLLBACK TO lt").and(run(&w.conn, "RELEASE lt"));
     if let Err(e) = undo {
-        fail_batch(w, format!("the batch could not be rolled back in part: {e}")).await;
+        fail_batch(w, format!("the batch could not be rolled back in part: {e}"));
     }
 }
 
-async fn commit_batch(w: &mut Writer) {
+/// Commit the open batch (the one `fsync`, off the async workers) and tell its members.
+fn commit_batch(w: &mut Writer) {
     let Some(batch) = w.batch.take() else { return };
-    let done = run(&mut w.conn, "COMMIT").await;
+    let done = off_the_async_workers(|| run(&w.conn, "COMMIT"));
     if done.is_err() {
-        let _ = run(&mut w.conn, "ROLLBACK").await;
+        let _ = run(&w.conn, "ROLLBACK");
     }
     let _ = batch.send(Some(done.map_err(|e| e.to_string())));
 }
 
 /// Give up the whole open batch: roll it back and tell its members.
-async fn fail_batch(w: &mut Writer, why: String) {
-    let _ = run(&mut w.conn, "ROLLBACK").await;
+fn fail_batch(w: &mut Writer, why: String) {
+    let _ = run(&w.conn, "ROLLBACK");
     if let Some(batch) = w.batch.take() {
         let _ = batch.send(Some(Err(why)));
     }
@@ -123,9 +126,9 @@ pub struct GroupTx {
 }
 
 impl GroupTx {
-    fn conn(&mut self) -> Result<&mut SqliteConnection> {
-        match self.writer.as_mut() {
-            Some(w) => Ok(&mut w.conn),
+    fn conn(&self) -> Result<&Connection> {
+        match self.writer.as_ref() {
+            Some(w) => Ok(&w.conn),
             None => Err(Error::Internal("the write transaction has ended".into())),
         }
     }
@@ -148,22 +151,22 @@ impl Conn for GroupTx {
     }
 
     async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        exec(self.conn()?, sql, binds).await
+        native::exec(self.conn()?, sql, binds)
     }
 
     async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
-        fetch(self.conn()?, sql, binds, kinds).await
+        native::rows(self.conn()?, sql, binds, kinds)
     }
 
     async fn commit(mut self: Box<Self>) -> Result<()> {
         let Some(mut w) = self.writer.take() else {
             return Err(Error::Internal("the write transaction has ended".into()));
         };
-        if let Err(e) = run(&mut w.conn, "RELEASE lt").await {
+        if let Err(e) = run(&w.conn, "RELEASE lt") {
             w.abandoned = true;
             drop(w);
             let _ = self.wake.send(());
-            return Err(db_err(e));
+            return Err(e);
         }
         drop(w);
         let _ = self.wake.send(());
@@ -180,28 +183,20 @@ impl Conn for GroupTx {
 }
 
 /// Run one statement without arguments.
-async fn run(conn: &mut SqliteConnection, sql: &str) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(conn).await.map(|_| ())
+fn run(conn: &Connection, sql: &str) -> Result<()> {
+    native::exec(conn, sql, &[]).map(drop)
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str, binds: &[Bind]) -> Result<u64> {
-    let done = sqlite_bound(sqlx::query(sql), binds).execute(conn).await.map_err(db_err)?;
-    Ok(done.rows_affected())
-}
-
-async fn fetch(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    binds: &[Bind],
-    kinds: &[Kind],
-) -> Result<Vec<Vec<Cell>>> {
-    let rows = sqlite_bound(sqlx::query(sql), binds).fetch_all(conn).await.map_err(db_err)?;
-    rows.iter().map(|r| cells(r, kinds)).collect()
-}
-
-/// A dedicated connection for the writer (not a pooled one: it lives as long as the store).
-pub async fn connect(options: &sqlx::sqlite::SqliteConnectOptions) -> Result<SqliteConnection> {
-    SqliteConnection::connect_with(options).await.map_err(db_err)
+/// A dedicated read-write connection for the writer (it lives as long as the store):
+/// WAL (set by the schema's setup), every commit synced, foreign keys enforced.
+pub fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite_err)?;
+    conn.busy_timeout(busy_timeout).map_err(sqlite_err)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(sqlite_err)?;
+    conn.set_prepared_statement_cache_capacity(native::STATEMENT_CACHE);
+    Ok(conn)
 }
 
 #[cfg(test)]

@@ -1,33 +1,35 @@
 //! The SQLite store: one file under the data directory, WAL, one writer at a time with
-//! group commit.
+//! group commit, statements run on the calling thread (rusqlite); sqlx only migrates.
 
 mod group_commit;
+mod native;
+mod read;
 
-use crate::sql::conn::{Cell, Conn, Kind};
-use crate::sql::dialect::{self, SqlDialect};
+use crate::sql::db_err;
 use crate::sql::tx::SqlTx;
-use crate::sql::{db_err, Bind};
 use crate::{OpenOptions, PoolStats, Store, Tx};
 use async_trait::async_trait;
 use group_commit::GroupWriter;
 use portti_core::{Error, Result};
+use read::ReadPool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// How long a statement waits for a lock another process holds before giving up (503).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite store. Writes go through a single connection, so writers queue in
 /// the process instead of failing with `SQLITE_BUSY`, and those that queue share a commit
-/// (see [`group_commit`]); reads use a pool of read-only connections.
+/// (see [`group_commit`]); reads use a pool of read-only connections (see [`read`]).
 pub struct SqliteStore {
     writer: GroupWriter,
-    read: SqlitePool,
+    read: ReadPool,
 }
 
 impl SqliteStore {
@@ -38,7 +40,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         if let Some(dir) = base.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -58,12 +60,8 @@ impl SqliteStore {
         }
         setup.close().await;
         migrated?;
-        let writer = GroupWriter::start(group_commit::connect(&base).await?);
-        let read = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(db_err)?;
+        let writer = GroupWriter::start(group_commit::connect(base.get_filename(), BUSY_TIMEOUT)?);
+        let read = ReadPool::new(base.get_filename().to_path_buf(), options.max_connections, BUSY_TIMEOUT);
         Ok(SqliteStore { writer, read })
     }
 }
@@ -88,8 +86,7 @@ async fn migrate(pool: &SqlitePool, apply: bool) -> Result<()> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.read.begin().await.map_err(db_err)?;
-        Ok(Box::new(SqlTx::new(SqliteConn(tx))))
+        Ok(Box::new(SqlTx::new(self.read.begin().await?)))
     }
 
     async fn write(&self) -> Result<Box<dyn Tx>> {
@@ -97,71 +94,20 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db_err)?;
-        Ok(())
+        self.read.begin().await.map(drop)
     }
 
     fn stats(&self) -> PoolStats {
-        PoolStats { size: self.read.size() + 1, idle: self.read.num_idle() as u32 }
+        let (size, idle) = self.read.stats();
+        PoolStats { size: size + 1, idle }
     }
 
     async fn close(&self) {
-        self.read.close().await;
+        self.read.close();
         self.writer.close().await;
     }
 
     fn backend(&self) -> &'static str {
         "sqlite"
     }
-}
-
-/// An open SQLite read transaction.
-struct SqliteConn(Transaction<'static, Sqlite>);
-
-#[async_trait]
-impl Conn for SqliteConn {
-    fn dialect(&self) -> &'static dyn SqlDialect {
-        &dialect::Sqlite
-    }
-
-    async fn exec(&mut self, sql: &str, binds: &[Bind]) -> Result<u64> {
-        let done = sqlite_bound(sqlx::query(sql), binds).execute(&mut *self.0).await.map_err(db_err)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn rows(&mut self, sql: &str, binds: &[Bind], kinds: &[Kind]) -> Result<Vec<Vec<Cell>>> {
-        let rows = sqlite_bound(sqlx::query(sql), binds).fetch_all(&mut *self.0).await.map_err(db_err)?;
-        rows.iter().map(|r| cells(r, kinds)).collect()
-    }
-
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.0.commit().await.map_err(db_err)
-    }
-}
-
-fn sqlite_bound<'q>(
-    mut q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    for b in binds {
-        q = match b {
-            Bind::Text(s) => q.bind(s.as_str()),
-            Bind::Int(i) => q.bind(*i),
-            Bind::Bool(v) => q.bind(*v),
-            Bind::Null => q.bind(None::<String>),
-        };
-    }
-    q
-}
-
-fn cells(row: &SqliteRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
-    kinds
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| match kind {
-            Kind::Text => row.try_get::<Option<String>, _>(i).map(Cell::Text),
-            Kind::Int => row.try_get::<i64, _>(i).map(Cell::Int),
-        })
-        .collect::<Result<_, _>>()
-        .map_err(db_err)
 }

@@ -60,11 +60,9 @@ async fn check_schema(pool: &PgPool) -> Result<()> {
 #[async_trait]
 impl Store for PgStore {
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        // One snapshot for the whole read, opened in the same round trip as the transaction.
+        let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+        let tx = self.pool.begin_with(begin).await.map_err(db_err)?;
         Ok(Box::new(SqlTx::new(PgConn(tx))))
     }
 

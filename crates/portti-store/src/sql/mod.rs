@@ -18,9 +18,9 @@ pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn Sq
         if codes.is_empty() {
             out.sql = "1 = 0".into();
         } else {
-            let marks: Vec<String> = (1..=codes.len()).map(|n| d.placeholder(n)).collect();
-            out.sql = format!("{} AND {scope_column} IN ({})", cols.always, marks.join(", "));
-            out.binds = codes.iter().cloned().map(Bind::Text).collect();
+            let (marks, binds) = in_list(codes, d);
+            out.sql = format!("{} AND {scope_column} IN ({marks})", cols.always);
+            out.binds = binds;
         }
     }
     if let Some(filter) = &query.filter {
@@ -29,6 +29,12 @@ pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn Sq
         out.binds.extend(w.binds);
     }
     Ok(out)
+}
+
+/// The placeholders `?1, ?2, ...` of an `IN (...)` list of `codes`, and their values.
+pub(crate) fn in_list(codes: &[String], d: &dyn SqlDialect) -> (String, Vec<Bind>) {
+    let marks: Vec<String> = (1..=codes.len()).map(|n| d.placeholder(n)).collect();
+    (marks.join(", "), codes.iter().cloned().map(Bind::Text).collect())
 }
 
 /// What went wrong in the database, as far as a caller cares.

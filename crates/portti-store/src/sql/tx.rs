@@ -7,7 +7,7 @@ mod verification;
 use super::conn::{Cell, Conn, Kind};
 use super::{compile_order, query_where, Bind, Columns, Source, SqlDialect};
 use crate::rows::{self, GroupRow, UserRow};
-use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Revised, Tx};
+use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Revised, Scope, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
 use portti_core::model::{
@@ -246,8 +246,13 @@ impl<C: Conn> SqlTx<C> {
         let d = self.d();
         let w = query_where(q, cols, scope, d)?;
         let order = compile_order(q.page.sort.as_ref(), cols, d)?;
-        let count = format!("SELECT count(*) FROM {table} WHERE {}", w.sql);
-        let total = first_count(self.conn.scan(&count, &w.binds, &[Kind::Int]).await?)?;
+        let total = match (cols.resource, &q.filter) {
+            (Resource::User, None) => self.visible_users(&q.scope).await?,
+            _ => {
+                let count = format!("SELECT count(*) FROM {table} WHERE {}", w.sql);
+                first_count(self.conn.scan(&count, &w.binds, &[Kind::Int]).await?)?
+            }
+        };
         if q.page.count == 0 || q.page.start >= total {
             return Ok((total, Vec::new()));
         }
@@ -257,6 +262,20 @@ impl<C: Conn> SqlTx<C> {
         binds.push(Bind::Int(q.page.start.min(i64::MAX as u64) as i64));
         let sql = format!("{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}", w.sql, n + 1, n + 2);
         Ok((total, self.conn.scan(&sql, &binds, kinds).await?))
+    }
+
+    /// The visible users of the namespaces in scope, from the counts the triggers of
+    /// `user_counts` keep (an unfiltered list's exact total without counting the users).
+    async fn visible_users(&mut self, scope: &Scope) -> Result<u64> {
+        let sum = "SELECT CAST(coalesce(sum(visible), 0) AS BIGINT) FROM user_counts";
+        match scope {
+            Scope::All => self.count(sum, &[]).await,
+            Scope::Namespaces(codes) if codes.is_empty() => Ok(0),
+            Scope::Namespaces(codes) => {
+                let (marks, binds) = super::in_list(codes, self.d());
+                self.count(&format!("{sum} WHERE ns_code IN ({marks})"), &binds).await
+            }
+        }
     }
 
     async fn replace_list(

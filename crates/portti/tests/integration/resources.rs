@@ -1,6 +1,6 @@
 //! Users, namespaces and groups over raw HTTP: serialization rules and semantics.
 
-use crate::harness::{namespace, Server, TempDir, V1};
+use crate::harness::{create_client, namespace, Server, TempDir, V1};
 use crate::isolation::urlencode;
 use serde_json::{json, Value};
 
@@ -186,4 +186,39 @@ async fn filters_reach_nested_values_and_compare_instants() {
         .expect(200)
         .body;
     assert_eq!(sorted["resources"][0]["id"], bob["id"]);
+}
+
+/// An unfiltered list's total comes from counts the store keeps beside the users; after
+/// creates, deletes, soft deletes that hide and migrations it must equal what a filter
+/// counts user by user, for every client and every namespace.
+#[tokio::test]
+async fn unfiltered_totals_follow_every_change() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0);
+    let admin = server.admin();
+    for code in ["tally", "other"] {
+        namespace(&admin, code).await;
+    }
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let u = admin.post(&format!("{V1}/user"), json!({"nsCode": "tally"})).await.expect(201).body;
+        ids.push(u["id"].as_str().unwrap().to_string());
+    }
+    admin.post(&format!("{V1}/user"), json!({"nsCode": "other"})).await.expect(201);
+    admin.delete(&format!("{V1}/user/{}", ids[0])).await.expect(204);
+    let hide = json!({"defaultGroupPolicy": {"deleteMode": "SOFT_DELETE", "hideOnSoftDelete": true}});
+    admin.put(&format!("{V1}/namespace/tally"), hide).await.expect(200);
+    admin.delete(&format!("{V1}/user/{}", ids[1])).await.expect(204);
+    let moved = json!({"targetNsCode": "other", "keepUserId": true});
+    admin.post(&format!("{V1}/user/{}/migratenamespace", ids[2]), moved).await.expect(200);
+
+    let (id, secret) = create_client(&dir.0, &["--name", "tally-only", "--namespace", "tally"]);
+    let limited = server.as_client(&id, &secret);
+    for (api, expected) in [(&admin, 5), (&limited, 3)] {
+        let unfiltered = api.get(&format!("{V1}/user?count=1")).await.expect(200).body;
+        let counted =
+            api.get(&format!("{V1}/user?count=1&filter={}", urlencode("id pr"))).await.expect(200).body;
+        assert_eq!(unfiltered["totalResults"], counted["totalResults"]);
+        assert_eq!(unfiltered["totalResults"], expected, "{unfiltered}");
+    }
 }

@@ -10,6 +10,7 @@ use crate::rows::{self, GroupRow, UserRow};
 use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Revised, Scope, Tx};
 use async_trait::async_trait;
 use portti_core::attr::Resource;
+use portti_core::filter::{CompareOp, Filter, Value};
 use portti_core::model::{
     ApiToken, Channel, CustomRole, EmailTemplate, Group, Invite, ManagementClient, Namespace, OidcClient,
     OutboxMessage, RefreshGrant, StrongIdentification, User, UserFacets, Verification, VerificationKind,
@@ -246,9 +247,9 @@ impl<C: Conn> SqlTx<C> {
         let d = self.d();
         let w = query_where(q, cols, scope, d)?;
         let order = compile_order(q.page.sort.as_ref(), cols, d)?;
-        let total = match (cols.resource, &q.filter) {
-            (Resource::User, None) => self.visible_users(&q.scope).await?,
-            _ => {
+        let total = match counted_scope(cols, q) {
+            Some(scope) => self.visible_users(&scope).await?,
+            None => {
                 let count = format!("SELECT count(*) FROM {table} WHERE {}", w.sql);
                 first_count(self.conn.scan(&count, &w.binds, &[Kind::Int]).await?)?
             }
@@ -350,6 +351,27 @@ impl<C: Conn> SqlTx<C> {
     ) -> Result<Option<T>> {
         let rows = self.conn.rows(sql, binds, kinds).await?;
         rows.first().map(|r| f(r)).transpose()
+    }
+}
+
+/// When a user query asks for all visible users of some namespaces and nothing else (no
+/// filter, or only `nsCode eq "…"`), those namespaces: its total is then a sum of counts.
+fn counted_scope(cols: &Columns, q: &Query) -> Option<Scope> {
+    if cols.resource != Resource::User {
+        return None;
+    }
+    match &q.filter {
+        None => Some(q.scope.clone()),
+        Some(Filter::Compare { path, op: CompareOp::Eq, value: Value::Str(code) })
+            if path.0.len() == 1 && path.0[0].eq_ignore_ascii_case("nsCode") =>
+        {
+            let codes = match &q.scope {
+                Scope::All => vec![code.clone()],
+                Scope::Namespaces(codes) => codes.iter().filter(|c| *c == code).cloned().collect(),
+            };
+            Some(Scope::Namespaces(codes))
+        }
+        _ => None,
     }
 }
 

@@ -424,6 +424,10 @@ pub struct RedactedSpan;
 
 impl<B> MakeSpan<B> for RedactedSpan {
     fn make_span(&mut self, req: &Request<B>) -> tracing::Span {
+        // Most servers log at info: then no span, and no URI formatted for it.
+        if !tracing::level_enabled!(tracing::Level::DEBUG) {
+            return tracing::Span::none();
+        }
         let path = redact_path(req.uri().path());
         let uri = match req.uri().query() {
             Some(q) => format!("{path}?{q}"),

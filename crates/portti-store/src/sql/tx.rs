@@ -498,11 +498,18 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn namespace(&mut self, id_or_code: &str) -> Result<Option<Namespace>> {
-        let sql = format!(
-            "{} WHERE n.id = ?1 OR n.code = ?1 ORDER BY n.id = ?1 DESC LIMIT 1",
-            namespace_select(self.d())
-        );
-        self.one(&sql, &[text(id_or_code)], NAMESPACE_KINDS, namespace_row).await
+        // By id, else by code: two unique lookups. (`id = ?1 OR code = ?1` has a plan that
+        // depends on the value bound, and SQLite, which keeps value statistics, then
+        // compiles the statement anew at every use.)
+        let select = namespace_select(self.d());
+        for column in ["n.id", "n.code"] {
+            let sql = format!("{select} WHERE {column} = ?1");
+            let found = self.one(&sql, &[text(id_or_code)], NAMESPACE_KINDS, namespace_row).await?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
     }
 
     async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {

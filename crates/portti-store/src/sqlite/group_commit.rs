@@ -188,13 +188,18 @@ fn run(conn: &Connection, sql: &str) -> Result<()> {
 }
 
 /// A dedicated read-write connection for the writer (it lives as long as the store):
-/// WAL (set by the schema's setup), every commit synced, foreign keys enforced.
+/// WAL (set by the schema's setup), every commit synced, foreign keys enforced, and the
+/// savepoints' journal kept in memory (it only serves rolling a savepoint back; the WAL
+/// alone makes commits durable).
 pub fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(sqlite_err)?;
     conn.busy_timeout(busy_timeout).map_err(sqlite_err)?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-        .map_err(sqlite_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(sqlite_err)?;
     conn.set_prepared_statement_cache_capacity(native::STATEMENT_CACHE);
     Ok(conn)
 }

@@ -29,6 +29,8 @@ type Outcome = watch::Receiver<Option<std::result::Result<(), String>>>;
 /// The writer connection and its open batch.
 struct Writer {
     conn: Connection,
+    /// Statements run before each `COMMIT`, inside the transaction.
+    before_commit: &'static [&'static str],
     /// The open physical transaction's outcome channel, if one is open.
     batch: Option<watch::Sender<Option<std::result::Result<(), String>>>>,
     /// A logical transaction was dropped inside its savepoint.
@@ -42,9 +44,10 @@ pub struct GroupWriter {
 }
 
 impl GroupWriter {
-    /// Take over `conn` for writing and start the committer.
-    pub fn start(conn: Connection) -> Self {
-        let writer = Arc::new(Mutex::new(Writer { conn, batch: None, abandoned: false }));
+    /// Take over `conn` for writing and start the committer, which runs `before_commit`
+    /// ahead of each `COMMIT`.
+    pub fn start(conn: Connection, before_commit: &'static [&'static str]) -> Self {
+        let writer = Arc::new(Mutex::new(Writer { conn, before_commit, batch: None, abandoned: false }));
         let (wake, woken) = mpsc::unbounded_channel();
         tokio::spawn(committer(writer.clone(), woken));
         GroupWriter { writer, wake }
@@ -103,7 +106,10 @@ fn settle(w: &mut Writer) {
 /// Commit the open batch (the one `fsync`, off the async workers) and tell its members.
 fn commit_batch(w: &mut Writer) {
     let Some(batch) = w.batch.take() else { return };
-    let done = off_the_async_workers(|| run(&w.conn, "COMMIT"));
+    let done = off_the_async_workers(|| {
+        w.before_commit.iter().try_for_each(|sql| run(&w.conn, sql))?;
+        run(&w.conn, "COMMIT")
+    });
     if done.is_err() {
         let _ = run(&w.conn, "ROLLBACK");
     }

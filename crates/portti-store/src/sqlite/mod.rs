@@ -22,6 +22,17 @@ use std::time::Duration;
 /// How long a statement waits for a lock another process holds before giving up (503).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Run by the writer before each `COMMIT`: rewrite the name-index entries of the users
+/// changed since the last one (migration 0011 says why the triggers no longer do it).
+const SEARCH_AT_COMMIT: &[&str] = &[
+    "DELETE FROM user_search WHERE rowid IN \
+     (SELECT k.key FROM user_search_stale s JOIN user_search_keys k ON k.user_id = s.user_id)",
+    "INSERT INTO user_search (rowid, username, given_name, family_name) \
+     SELECT k.key, u.username, json_extract(u.doc, '$.name.givenName'), json_extract(u.doc, '$.name.familyName') \
+     FROM user_search_stale s JOIN user_search_keys k ON k.user_id = s.user_id JOIN users u ON u.id = s.user_id",
+    "DELETE FROM user_search_stale",
+];
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite store. Writes go through a single connection, so writers queue in
@@ -60,7 +71,8 @@ impl SqliteStore {
         }
         setup.close().await;
         migrated?;
-        let writer = GroupWriter::start(group_commit::connect(base.get_filename(), BUSY_TIMEOUT)?);
+        let writer =
+            GroupWriter::start(group_commit::connect(base.get_filename(), BUSY_TIMEOUT)?, SEARCH_AT_COMMIT);
         let read = ReadPool::new(base.get_filename().to_path_buf(), options.max_connections, BUSY_TIMEOUT);
         Ok(SqliteStore { writer, read })
     }

@@ -188,6 +188,69 @@ async fn filters_reach_nested_values_and_compare_instants() {
     assert_eq!(sorted["resources"][0]["id"], bob["id"]);
 }
 
+/// Name searches (`co`/`sw`/`ew`, served by a substring index kept up to date at each
+/// commit) follow creates made together, renames, deletes and failed creates.
+#[tokio::test]
+async fn name_searches_follow_every_change() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0);
+    let api = server.admin();
+    namespace(&api, "ns-names").await;
+    let ids_matching = |filter: String| {
+        let api = api.clone();
+        async move {
+            let f = format!("nsCode eq \"ns-names\" and {filter}");
+            let got = api.get(&format!("{V1}/user?filter={}", urlencode(&f))).await.expect(200).body;
+            let mut ids: Vec<String> = got["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    // Created concurrently, so that several share a commit.
+    let creates: Vec<_> = (0..24)
+        .map(|i| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let body = json!({"nsCode": "ns-names", "username": format!("u{i}"),
+                    "name": {"givenName": format!("Given{i}"), "familyName": format!("Fam{i:02}ily")}});
+                api.post(&format!("{V1}/user"), body).await.expect(201).body["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for create in creates {
+        ids.push(create.await.unwrap());
+    }
+    let taken = json!({"nsCode": "ns-names", "username": "u1", "name": {"familyName": "Ghostly"}});
+    api.post(&format!("{V1}/user"), taken).await.expect(409);
+    assert!(ids_matching(r#"name.familyName co "ostl""#.into()).await.is_empty(), "a refused create");
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(ids_matching(format!(r#"name.familyName co "{i:02}il""#)).await, vec![id.clone()]);
+    }
+    assert_eq!(ids_matching(r#"name.familyName ew "ily""#.into()).await.len(), 24);
+
+    api.put(
+        &format!("{V1}/user/{}", ids[3]),
+        json!({"name": {"givenName": "Given3", "familyName": "Renamed"}}),
+    )
+    .await
+    .expect(200);
+    assert!(ids_matching(r#"name.familyName co "03il""#.into()).await.is_empty());
+    assert_eq!(ids_matching(r#"name.familyName sw "Renam""#.into()).await, vec![ids[3].clone()]);
+    api.delete(&format!("{V1}/user/{}", ids[5])).await.expect(204);
+    assert!(ids_matching(r#"name.familyName co "05il""#.into()).await.is_empty());
+    ids.remove(5);
+    assert_eq!(ids_matching(r#"name.givenName sw "Giv""#.into()).await.len(), ids.len());
+}
+
 /// An unfiltered list's total (or one filtered by namespace only) comes from counts the
 /// store keeps beside the users; after creates, deletes, soft deletes that hide and
 /// migrations it must equal what a filter counts user by user, for every client and every

@@ -18,7 +18,9 @@ CREATE TRIGGER user_search_insert AFTER INSERT ON users BEGIN
     INSERT OR IGNORE INTO user_search_stale (user_id) VALUES (new.id);
 END;
 
-CREATE TRIGGER user_search_update AFTER UPDATE OF username, doc ON users BEGIN
+CREATE TRIGGER user_search_update AFTER UPDATE OF username, doc ON users
+    WHEN old.username IS NOT new.username
+      OR json_extract(old.doc, '$.name') IS NOT json_extract(new.doc, '$.name') BEGIN
     INSERT OR IGNORE INTO user_search_stale (user_id) VALUES (new.id);
 END;
 

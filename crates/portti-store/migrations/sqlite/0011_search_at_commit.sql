@@ -7,7 +7,11 @@
 -- never see a user without its entry. Name searches inside a write transaction do not
 -- see that transaction's own changes.
 
-CREATE TABLE user_search_stale (user_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- `indexed`: the user has an entry to remove first (0 for users created since the last commit).
+CREATE TABLE user_search_stale (
+    user_id TEXT PRIMARY KEY,
+    indexed INTEGER NOT NULL
+) WITHOUT ROWID;
 
 DROP TRIGGER user_search_insert;
 DROP TRIGGER user_search_update;
@@ -15,13 +19,13 @@ DROP TRIGGER user_search_delete;
 
 CREATE TRIGGER user_search_insert AFTER INSERT ON users BEGIN
     INSERT INTO user_search_keys (user_id) VALUES (new.id);
-    INSERT OR IGNORE INTO user_search_stale (user_id) VALUES (new.id);
+    INSERT OR IGNORE INTO user_search_stale (user_id, indexed) VALUES (new.id, 0);
 END;
 
 CREATE TRIGGER user_search_update AFTER UPDATE OF username, doc ON users
     WHEN old.username IS NOT new.username
       OR json_extract(old.doc, '$.name') IS NOT json_extract(new.doc, '$.name') BEGIN
-    INSERT OR IGNORE INTO user_search_stale (user_id) VALUES (new.id);
+    INSERT OR IGNORE INTO user_search_stale (user_id, indexed) VALUES (new.id, 1);
 END;
 
 CREATE TRIGGER user_search_delete BEFORE DELETE ON users BEGIN

@@ -25,13 +25,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Run by the writer before each `COMMIT`: rewrite the name-index entries of the users
 /// changed since the last one (migration 0011 says why the triggers no longer do it).
 const SEARCH_AT_COMMIT: &[&str] = &[
-    // CROSS JOIN: from the few stale users to their keys and rows, never the other way.
+    // CROSS JOIN: from the few stale users to their keys and rows, never the other way;
+    // entries go in in key order, as FTS5 writes its pending entries out whenever a key
+    // is lower than the one before.
     "DELETE FROM user_search WHERE rowid IN \
-     (SELECT k.key FROM user_search_stale s CROSS JOIN user_search_keys k ON k.user_id = s.user_id)",
+     (SELECT k.key FROM user_search_stale s CROSS JOIN user_search_keys k ON k.user_id = s.user_id \
+     WHERE s.indexed)",
     "INSERT INTO user_search (rowid, username, given_name, family_name) \
      SELECT k.key, u.username, json_extract(u.doc, '$.name.givenName'), json_extract(u.doc, '$.name.familyName') \
      FROM user_search_stale s CROSS JOIN user_search_keys k ON k.user_id = s.user_id \
-     CROSS JOIN users u ON u.id = s.user_id",
+     CROSS JOIN users u ON u.id = s.user_id ORDER BY k.key",
     "DELETE FROM user_search_stale",
 ];
 

@@ -380,11 +380,22 @@ pub struct OpenOptions {
     pub migrate: bool,
     /// Most connections for reading.
     pub max_connections: u32,
+    /// Tuned for writing many rows (`portti import`, `portti migrate-store`): SQLite
+    /// keeps a page cache of 512 MiB, so that the indexes of a million users are updated
+    /// in memory, and checkpoints its WAL every 256 MiB rather than every 4 MiB.
+    pub bulk_load: bool,
+}
+
+impl OpenOptions {
+    /// The options of a process that writes many rows and little else.
+    pub fn bulk_load() -> Self {
+        OpenOptions { bulk_load: true, ..Default::default() }
+    }
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { migrate: true, max_connections: 8 }
+        OpenOptions { migrate: true, max_connections: 8, bulk_load: false }
     }
 }
 

@@ -45,7 +45,7 @@ enum Command {
         #[arg(long)]
         strict: bool,
         /// Users written per transaction.
-        #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch: u32,
     },
     /// Export a namespace's users as NDJSON, with their password hashes: protect the output like the database.
@@ -198,35 +198,35 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::MigrateStore { from, to } => migrate_store(&from, &to).await,
         Command::Client(cmd) => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
-            let dir = open_directory(&settings, None).await?;
+            let dir = open_directory(&settings, None, &OpenOptions::default()).await?;
             let out = client_command(&dir, cmd).await;
             dir.store().close().await;
             out
         }
         Command::OidcClient(cmd) => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
-            let dir = open_directory(&settings, None).await?;
+            let dir = open_directory(&settings, None, &OpenOptions::default()).await?;
             let out = oidc_client_command(&dir, cmd).await;
             dir.store().close().await;
             out
         }
         Command::Outbox(cmd) => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
-            let dir = open_directory(&settings, None).await?;
+            let dir = open_directory(&settings, None, &OpenOptions::default()).await?;
             let out = outbox_command(&dir, cmd).await;
             dir.store().close().await;
             out
         }
         Command::Import { file, namespace, strict, batch } => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
-            let dir = open_directory(&settings, None).await?;
+            let dir = open_directory(&settings, None, &OpenOptions::bulk_load()).await?;
             let out = crate::transfer::import(&dir, &file, &namespace, strict, batch as usize).await;
             dir.store().close().await;
             out
         }
         Command::Export { namespace, output } => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
-            let dir = open_directory(&settings, None).await?;
+            let dir = open_directory(&settings, None, &OpenOptions::default()).await?;
             let out = crate::transfer::export(&dir, &namespace, output.as_ref()).await;
             dir.store().close().await;
             out
@@ -242,7 +242,8 @@ async fn migrate_store(from: &str, to: &str) -> Result<(), String> {
     let source = portti_store::open(from, &OpenOptions { migrate: false, ..Default::default() })
         .await
         .map_err(|e| format!("source: {e}"))?;
-    let target = portti_store::open(to, &OpenOptions::default()).await.map_err(|e| format!("target: {e}"))?;
+    let target =
+        portti_store::open(to, &OpenOptions::bulk_load()).await.map_err(|e| format!("target: {e}"))?;
     let mut progress = Progress::new();
     let copied = portti_store::copy_directory(source.as_ref(), target.as_ref(), |t, done, total| {
         progress.show(t, done, total)
@@ -258,10 +259,12 @@ async fn migrate_store(from: &str, to: &str) -> Result<(), String> {
 }
 
 /// Open the store and the directory service on it; tokens name `issuer` (default: the public URL).
-pub async fn open_directory(settings: &Settings, issuer: Option<&str>) -> Result<Directory, String> {
-    let store = portti_store::open(&settings.database_url, &OpenOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn open_directory(
+    settings: &Settings,
+    issuer: Option<&str>,
+    options: &OpenOptions,
+) -> Result<Directory, String> {
+    let store = portti_store::open(&settings.database_url, options).await.map_err(|e| e.to_string())?;
     let issuer = issuer
         .map(str::to_string)
         .or_else(|| settings.public_url.clone())

@@ -19,7 +19,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let dir = Arc::new(open_directory(&settings, Some(&public_url)).await?);
+    let dir = Arc::new(open_directory(&settings, Some(&public_url), &Default::default()).await?);
     tracing::info!(store = dir.store().backend(), url = %redact(&settings.database_url), "store opened");
     ensure_client(&dir, &settings).await?;
     let delivery = start_delivery(&dir, &settings.outbox).await?;

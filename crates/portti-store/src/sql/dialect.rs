@@ -53,10 +53,6 @@ pub trait SqlDialect: Sync {
             format!("?{n}")
         }
     }
-    /// A statement that prepares the connection for writing many rows, if the backend needs one.
-    fn bulk_setup(&self) -> Option<&'static str> {
-        None
-    }
     /// A statement that shows the planner what many new rows changed, if the backend
     /// does not keep its statistics as it goes.
     fn bulk_finish(&self) -> Option<&'static str> {
@@ -146,11 +142,6 @@ impl SqlDialect for Sqlite {
     }
     fn bulk_param(&self, _n: usize, _doc: bool) -> String {
         "?".into()
-    }
-    fn bulk_setup(&self) -> Option<&'static str> {
-        // 128 MiB of page cache (the default is 2 MiB): the indexes of a million users
-        // are then updated in memory, not read back from disk page by page.
-        Some("PRAGMA cache_size = -131072")
     }
     fn name_search(&self, attr: &str, p: &str) -> Option<String> {
         let column = match attr {

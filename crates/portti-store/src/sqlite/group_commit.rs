@@ -196,8 +196,9 @@ fn run(conn: &Connection, sql: &str) -> Result<()> {
 /// A dedicated read-write connection for the writer (it lives as long as the store):
 /// WAL (set by the schema's setup), every commit synced, foreign keys enforced, and the
 /// savepoints' journal kept in memory (it only serves rolling a savepoint back; the WAL
-/// alone makes commits durable).
-pub fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+/// alone makes commits durable); for a bulk load, a large page cache and rarer checkpoints
+/// (see [`crate::OpenOptions::bulk_load`]).
+pub fn connect(path: &Path, busy_timeout: Duration, bulk_load: bool) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(sqlite_err)?;
     conn.busy_timeout(busy_timeout).map_err(sqlite_err)?;
@@ -206,6 +207,10 @@ pub fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection> {
          PRAGMA temp_store = MEMORY;",
     )
     .map_err(sqlite_err)?;
+    if bulk_load {
+        conn.execute_batch("PRAGMA cache_size = -524288; PRAGMA wal_autocheckpoint = 65536;")
+            .map_err(sqlite_err)?;
+    }
     conn.set_prepared_statement_cache_capacity(native::STATEMENT_CACHE);
     Ok(conn)
 }

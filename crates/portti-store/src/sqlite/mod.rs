@@ -76,8 +76,10 @@ impl SqliteStore {
         }
         setup.close().await;
         migrated?;
-        let writer =
-            GroupWriter::start(group_commit::connect(base.get_filename(), BUSY_TIMEOUT)?, SEARCH_AT_COMMIT);
+        let writer = GroupWriter::start(
+            group_commit::connect(base.get_filename(), BUSY_TIMEOUT, options.bulk_load)?,
+            SEARCH_AT_COMMIT,
+        );
         let read = ReadPool::new(base.get_filename().to_path_buf(), options.max_connections, BUSY_TIMEOUT);
         Ok(SqliteStore { writer, read })
     }

@@ -202,10 +202,6 @@ impl<C: Conn> SqlTx<C> {
     /// Insert whole users; see [`crate::Tx::insert_users`]. Each statement is built while
     /// the database executes the one before.
     pub(super) async fn insert_whole_users(&mut self, users: &[WholeUser]) -> Result<()> {
-        // Only a real bulk load (not one user created through the API) enlarges the cache.
-        if let Some(setup) = self.d().bulk_setup().filter(|_| users.len() > 1) {
-            self.conn.exec(setup, &[]).await?;
-        }
         let mut plan = Plan::new(users, self.d());
         let mut current = plan.next_statement()?;
         while let Some(statement) = current {

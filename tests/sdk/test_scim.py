@@ -868,6 +868,42 @@ def test_if_none_match_with_the_current_version_is_304(scim):
     assert got["title"] == "changed" and check_versioned(resp, got) != user["meta"]["version"]
 
 
+def test_a_delete_and_a_patch_with_the_same_if_match_do_not_both_win(world):
+    """The version is compared under the lock the delete holds: a PATCH that lands first
+    makes the DELETE stale (412, the user stays), or the DELETE lands first and the PATCH
+    finds no user (404)."""
+    scim = world.scim
+    for _ in range(5):
+        user = scim.create_user()
+        version = user["meta"]["version"]
+        barrier = threading.Barrier(2)
+        outcome = {}
+
+        def act(kind):
+            client = Scim(world.base, world.client)  # a session per thread
+            barrier.wait()
+            try:
+                if kind == "delete":
+                    outcome[kind] = client.delete(f"/Users/{user['id']}", headers={"If-Match": version})
+                else:
+                    outcome[kind] = client.patch(f"/Users/{user['id']}",
+                                                 [{"op": "replace", "path": "title", "value": "raced"}],
+                                                 headers={"If-Match": version})
+            except Exception as e:  # reported below, not lost in the thread
+                outcome[kind] = e
+
+        threads = [threading.Thread(target=act, args=(k,)) for k in ("delete", "patch")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(isinstance(r, requests.Response) for r in outcome.values()), outcome
+        codes = (outcome["delete"].status_code, outcome["patch"].status_code)
+        assert codes in [(204, 404), (412, 200)], {k: (r.status_code, r.text[:200]) for k, r in outcome.items()}
+        still_there = scim.get(f"/Users/{user['id']}").status_code == 200
+        assert still_there == (codes == (412, 200)), codes
+
+
 def test_concurrent_member_patches_with_the_same_if_match(world):
     scim = world.scim
     a, b = scim.create_user(), scim.create_user()

@@ -5,7 +5,7 @@
 use crate::groups::reachable as reachable_group;
 use crate::namespaces::by_code;
 use crate::passwords::{requirements, set_password};
-use crate::users::{insert_new_user, reachable, update_user_in};
+use crate::users::{delete_user_in, insert_new_user, reachable, update_user_in};
 use crate::{Caller, Directory, ListRequest};
 use portti_core::field::Field;
 use portti_core::filter::{AttrPath, CompareOp, Filter, Value as FilterValue};
@@ -250,6 +250,30 @@ impl Directory {
         let record = group_record_of(tx.as_mut(), group, true).await?;
         tx.commit().await?;
         Ok(record)
+    }
+}
+
+impl Directory {
+    /// Delete a user (as its namespace's policy says) if its revision is still `expected`
+    /// (412 otherwise), compared under the lock the delete holds.
+    pub async fn delete_user_record(&self, caller: &Caller, id: &str, expected: Option<i64>) -> Result<()> {
+        caller.require(Permission::ACCOUNT_DELETE)?;
+        let mut tx = self.write().await?;
+        reachable(caller, tx.as_mut(), id).await?;
+        lock(tx.as_mut(), Revised::User, id, expected).await?;
+        delete_user_in(caller, tx.as_mut(), id).await?;
+        tx.commit().await
+    }
+
+    /// Delete a group if its revision is still `expected` (412 otherwise), compared under
+    /// the lock the delete holds.
+    pub async fn delete_group_record(&self, caller: &Caller, id: &str, expected: Option<i64>) -> Result<()> {
+        caller.require(Permission::GROUP_DELETE)?;
+        let mut tx = self.write().await?;
+        reachable_group(caller, tx.as_mut(), id).await?;
+        lock(tx.as_mut(), Revised::Group, id, expected).await?;
+        tx.delete_group(id).await?;
+        tx.commit().await
     }
 }
 

@@ -263,10 +263,7 @@ pub async fn delete(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap) -> 
 
 /// Delete a group (shared with Bulk); with `If-Match`, only at that version.
 pub async fn delete_group(s: &AppState, ctx: &Ctx, expected: Option<i64>) -> ScimResult<()> {
-    let r = record_in(s, ctx, false).await?;
-    if expected.is_some_and(|v| v != r.group.revision) {
-        return Err(ScimError::status(StatusCode::PRECONDITION_FAILED, "the group changed; read it again"));
-    }
-    s.dir.delete_group(&ctx.caller, ctx.id()).await?;
+    record_in(s, ctx, false).await?;
+    s.dir.delete_group_record(&ctx.caller, ctx.id(), expected).await?;
     Ok(())
 }

@@ -594,10 +594,7 @@ pub async fn delete(State(s): State<AppState>, ctx: Ctx, headers: HeaderMap) -> 
 
 /// Delete a user (shared with Bulk); with `If-Match`, only at that version.
 pub async fn delete_user(s: &AppState, ctx: &Ctx, expected: Option<i64>) -> ScimResult<()> {
-    let r = record_in(s, ctx).await?;
-    if expected.is_some_and(|v| v != r.user.revision) {
-        return Err(ScimError::status(StatusCode::PRECONDITION_FAILED, "the user changed; read it again"));
-    }
-    s.dir.delete_user(&ctx.caller, ctx.id()).await?;
+    record_in(s, ctx).await?;
+    s.dir.delete_user_record(&ctx.caller, ctx.id(), expected).await?;
     Ok(())
 }

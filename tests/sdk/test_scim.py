@@ -868,6 +868,29 @@ def test_if_none_match_with_the_current_version_is_304(scim):
     assert got["title"] == "changed" and check_versioned(resp, got) != user["meta"]["version"]
 
 
+def at_once(world, requests_by_key):
+    """Send each `key: fn(client) -> Response` from a thread of its own, all released at
+    once; the responses by key (every one checked to be a response, not an exception)."""
+    barrier = threading.Barrier(len(requests_by_key))
+    outcome = {}
+
+    def send(key, fn):
+        client = Scim(world.base, world.client)  # a session per thread
+        barrier.wait()
+        try:
+            outcome[key] = fn(client)
+        except Exception as e:  # reported below, not lost in the thread
+            outcome[key] = e
+
+    threads = [threading.Thread(target=send, args=item) for item in requests_by_key.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(r, requests.Response) for r in outcome.values()), outcome
+    return outcome
+
+
 def test_a_delete_and_a_patch_with_the_same_if_match_do_not_both_win(world):
     """The version is compared under the lock the delete holds: a PATCH that lands first
     makes the DELETE stale (412, the user stays), or the DELETE lands first and the PATCH
@@ -875,32 +898,15 @@ def test_a_delete_and_a_patch_with_the_same_if_match_do_not_both_win(world):
     scim = world.scim
     for _ in range(5):
         user = scim.create_user()
-        version = user["meta"]["version"]
-        barrier = threading.Barrier(2)
-        outcome = {}
-
-        def act(kind):
-            client = Scim(world.base, world.client)  # a session per thread
-            barrier.wait()
-            try:
-                if kind == "delete":
-                    outcome[kind] = client.delete(f"/Users/{user['id']}", headers={"If-Match": version})
-                else:
-                    outcome[kind] = client.patch(f"/Users/{user['id']}",
-                                                 [{"op": "replace", "path": "title", "value": "raced"}],
-                                                 headers={"If-Match": version})
-            except Exception as e:  # reported below, not lost in the thread
-                outcome[kind] = e
-
-        threads = [threading.Thread(target=act, args=(k,)) for k in ("delete", "patch")]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert all(isinstance(r, requests.Response) for r in outcome.values()), outcome
+        path, match = f"/Users/{user['id']}", {"If-Match": user["meta"]["version"]}
+        outcome = at_once(world, {
+            "delete": lambda client: client.delete(path, headers=match),
+            "patch": lambda client: client.patch(path, [{"op": "replace", "path": "title", "value": "raced"}],
+                                                 headers=match),
+        })
         codes = (outcome["delete"].status_code, outcome["patch"].status_code)
         assert codes in [(204, 404), (412, 200)], {k: (r.status_code, r.text[:200]) for k, r in outcome.items()}
-        still_there = scim.get(f"/Users/{user['id']}").status_code == 200
+        still_there = scim.get(path).status_code == 200
         assert still_there == (codes == (412, 200)), codes
 
 
@@ -909,25 +915,13 @@ def test_concurrent_member_patches_with_the_same_if_match(world):
     a, b = scim.create_user(), scim.create_user()
     group = scim.create_group()
     version = group["meta"]["version"]
-    barrier = threading.Barrier(2)
-    outcome = {}
 
     def add(member):
-        client = Scim(world.base, world.client)  # a session per thread
-        barrier.wait()
-        try:
-            outcome[member["id"]] = client.patch(f"/Groups/{group['id']}",
-                                                 [{"op": "add", "path": "members", "value": [{"value": member["id"]}]}],
-                                                 headers={"If-Match": version})
-        except Exception as e:  # reported below, not lost in the thread
-            outcome[member["id"]] = e
+        return lambda client: client.patch(f"/Groups/{group['id']}",
+                                           [{"op": "add", "path": "members", "value": [{"value": member["id"]}]}],
+                                           headers={"If-Match": version})
 
-    threads = [threading.Thread(target=add, args=(m,)) for m in (a, b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(isinstance(r, requests.Response) for r in outcome.values()), outcome
+    outcome = at_once(world, {a["id"]: add(a), b["id"]: add(b)})
     statuses = sorted(r.status_code for r in outcome.values())
     assert statuses == [200, 412], {k: (r.status_code, r.text[:200]) for k, r in outcome.items()}
     loser = a if outcome[a["id"]].status_code == 412 else b

@@ -199,8 +199,9 @@ impl<'a> Plan<'a> {
 }
 
 impl<C: Conn> SqlTx<C> {
-    /// Insert whole users; see [`crate::Tx::insert_users`]. Each statement is built while
-    /// the database executes the one before.
+    /// Insert whole users; see [`crate::Tx::insert_users`]. Where the backend runs a
+    /// statement elsewhere (PostgreSQL), the next one is built meanwhile; SQLite runs it on
+    /// this thread, so there the two take turns.
     pub(super) async fn insert_whole_users(&mut self, users: &[WholeUser]) -> Result<()> {
         let mut plan = Plan::new(users, self.d());
         let mut current = plan.next_statement()?;

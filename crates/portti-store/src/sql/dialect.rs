@@ -61,7 +61,8 @@ pub trait SqlDialect: Sync {
     /// A condition narrowing users (`u`) to those whose user attribute `attr` may contain
     /// the text bound to `p` (ignoring case; bound as made by [`name_search_phrase`]), served
     /// by an index of its own; `None` where the backend's ordinary indexes serve the test.
-    fn name_search(&self, _attr: &str, _p: &str) -> Option<String> {
+    /// `drives`: the index's candidates drive the query (see [`super::filter::NameIndex`]).
+    fn name_search(&self, _attr: &str, _p: &str, _drives: bool) -> Option<String> {
         None
     }
 }
@@ -143,17 +144,16 @@ impl SqlDialect for Sqlite {
     fn bulk_param(&self, _n: usize, _doc: bool) -> String {
         "?".into()
     }
-    fn name_search(&self, attr: &str, p: &str) -> Option<String> {
+    fn name_search(&self, attr: &str, p: &str, drives: bool) -> Option<String> {
         let column = match attr {
             "username" => "username",
             "name.givenName" => "given_name",
             "name.familyName" => "family_name",
             _ => return None,
         };
-        Some(format!(
-            "u.id IN (SELECT k.user_id FROM user_search s JOIN user_search_keys k ON k.key = s.rowid \
-             WHERE s.{column} MATCH {p})"
-        ))
+        // The unary `+` keeps the planner from looking users up by the candidates' keys.
+        let key = if drives { "u.key" } else { "+u.key" };
+        Some(format!("{key} IN (SELECT rowid FROM user_search WHERE {column} MATCH {p})"))
     }
 }
 

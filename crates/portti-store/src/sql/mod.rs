@@ -6,13 +6,19 @@ pub mod filter;
 pub mod tx;
 
 pub use dialect::SqlDialect;
-pub use filter::{compile_order, compile_where, Bind, Columns, Source, Where};
+pub use filter::{compile_order, compile_where, Bind, Columns, NameIndex, Source, Where};
 
 use crate::{Query, Scope};
 use portti_core::Result;
 
 /// The full condition of a list query: the namespace scope, then the filter.
-pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn SqlDialect) -> Result<Where> {
+pub fn query_where(
+    query: &Query,
+    cols: &Columns,
+    scope_column: &str,
+    d: &dyn SqlDialect,
+    name_index: NameIndex,
+) -> Result<Where> {
     let mut out = Where { sql: cols.always.into(), binds: Vec::new() };
     if let Scope::Namespaces(codes) = &query.scope {
         if codes.is_empty() {
@@ -24,7 +30,7 @@ pub fn query_where(query: &Query, cols: &Columns, scope_column: &str, d: &dyn Sq
         }
     }
     if let Some(filter) = &query.filter {
-        let w = compile_where(filter, cols, d, query.text_case, out.binds.len() + 1)?;
+        let w = compile_where(filter, cols, d, query.text_case, name_index, out.binds.len() + 1)?;
         out.sql = format!("{} AND {}", out.sql, w.sql);
         out.binds.extend(w.binds);
     }

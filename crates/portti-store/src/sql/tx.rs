@@ -5,7 +5,7 @@ mod templates;
 mod verification;
 
 use super::conn::{Cell, Conn, Kind};
-use super::{compile_order, query_where, Bind, Columns, Source, SqlDialect};
+use super::{compile_order, query_where, Bind, Columns, NameIndex, Source, SqlDialect};
 use crate::rows::{self, GroupRow, UserRow};
 use crate::{Claim, DeliveryOutcome, OutboxFilter, Query, Revised, Scope, Tx};
 use async_trait::async_trait;
@@ -244,24 +244,15 @@ impl<C: Conn> SqlTx<C> {
         q: &Query,
         kinds: &[Kind],
     ) -> Result<(u64, Vec<Vec<Cell>>)> {
-        let d = self.d();
-        let w = query_where(q, cols, scope, d)?;
-        let order = compile_order(q.page.sort.as_ref(), cols, d)?;
-        let total = match counted_scope(cols, q) {
-            Some(scope) => self.visible_users(&scope).await?,
-            None => {
-                let count = format!("SELECT count(*) FROM {table} WHERE {}", w.sql);
-                first_count(self.conn.scan(&count, &w.binds, &[Kind::Int]).await?)?
-            }
+        let list = List { select, table, cols, scope, q, d: self.d() };
+        let total = match list.total()? {
+            Total::Count(count, binds) => first_count(self.conn.scan(&count, &binds, &[Kind::Int]).await?)?,
+            Total::Visible(scope) => self.visible_users(&scope).await?,
         };
         if q.page.count == 0 || q.page.start >= total {
             return Ok((total, Vec::new()));
         }
-        let mut binds = w.binds;
-        let n = binds.len();
-        binds.push(Bind::Int(q.page.count as i64));
-        binds.push(Bind::Int(q.page.start.min(i64::MAX as u64) as i64));
-        let sql = format!("{select} WHERE {} {order} LIMIT ?{} OFFSET ?{}", w.sql, n + 1, n + 2);
+        let (sql, binds) = list.page(total)?;
         Ok((total, self.conn.scan(&sql, &binds, kinds).await?))
     }
 
@@ -352,6 +343,74 @@ impl<C: Conn> SqlTx<C> {
         let rows = self.conn.rows(sql, binds, kinds).await?;
         rows.first().map(|r| f(r)).transpose()
     }
+}
+
+/// The statements of a list query.
+pub(crate) struct List<'a> {
+    pub select: &'a str,
+    /// The table, with its alias.
+    pub table: &'a str,
+    pub cols: &'a Columns,
+    /// The column the namespace scope applies to.
+    pub scope: &'a str,
+    pub q: &'a Query,
+    pub d: &'static dyn SqlDialect,
+}
+
+/// Where a list's total comes from.
+pub(crate) enum Total {
+    /// This statement counts the matches, binding these values.
+    Count(String, Vec<Bind>),
+    /// The visible users of these namespaces, from `user_counts` (see [`counted_scope`]).
+    Visible(Scope),
+}
+
+/// From this many matches on, a page in creation order walks that order's index and
+/// checks each user against the name index's candidates, stopping when the page is full
+/// (with many matches, after few steps); with fewer, it reads the candidates and sorts
+/// them. (At a million users, 2,000 matches take either way about as long.)
+pub(crate) const WALK_FROM: u64 = 2_000;
+
+impl List<'_> {
+    /// How to learn the total.
+    pub fn total(&self) -> Result<Total> {
+        if let Some(scope) = counted_scope(self.cols, self.q) {
+            return Ok(Total::Visible(scope));
+        }
+        let w = query_where(self.q, self.cols, self.scope, self.d, NameIndex::Drives)?;
+        Ok(Total::Count(format!("SELECT count(*) FROM {} WHERE {}", self.table, w.sql), w.binds))
+    }
+
+    /// The page of a list of `total` matches, and what it binds.
+    pub fn page(&self, total: u64) -> Result<(String, Vec<Bind>)> {
+        let walk = self.q.page.sort.is_none() && total >= WALK_FROM;
+        let name_index = if walk { NameIndex::Checks } else { NameIndex::Drives };
+        let w = query_where(self.q, self.cols, self.scope, self.d, name_index)?;
+        let mut binds = w.binds;
+        let order = compile_order(self.q.page.sort.as_ref(), self.cols, self.d)?;
+        let n = binds.len();
+        binds.push(Bind::Int(self.q.page.count as i64));
+        binds.push(Bind::Int(self.q.page.start.min(i64::MAX as u64) as i64));
+        let sql = format!("{} WHERE {} {order} LIMIT ?{} OFFSET ?{}", self.select, w.sql, n + 1, n + 2);
+        Ok((sql, binds))
+    }
+}
+
+/// The count (`None` where the total is kept apart) and the page statement of a list of
+/// users with `total` matches.
+#[cfg(test)]
+pub(crate) fn user_list_sql(
+    q: &Query,
+    d: &'static dyn SqlDialect,
+    total: u64,
+) -> Result<(Option<String>, String)> {
+    let select = user_select(d);
+    let list = List { select: &select, table: "users u", cols: &USERS, scope: "u.ns_code", q, d };
+    let count = match list.total()? {
+        Total::Count(sql, _) => Some(sql),
+        Total::Visible(_) => None,
+    };
+    Ok((count, list.page(total)?.0))
 }
 
 /// When a user query asks for all visible users of some namespaces and nothing else (no

@@ -4,7 +4,7 @@
 use super::{page, text, user_row, user_select, SqlTx, REVISED_KINDS};
 use crate::rows;
 use crate::sql::conn::{Cell, Conn, Kind};
-use crate::sql::{compile_order, query_where, Bind, Columns, Source};
+use crate::sql::{compile_order, query_where, Bind, Columns, NameIndex, Source};
 use crate::{Query, Scope};
 use portti_core::attr::Resource;
 use portti_core::model::{EmailTemplate, Meta, User};
@@ -118,7 +118,7 @@ impl<C: Conn + 'static> SqlTx<C> {
     ) -> Result<Page<EmailTemplate>> {
         let d = self.d();
         let unscoped = Query { scope: Scope::All, ..q.clone() };
-        let mut w = query_where(&unscoped, &TEMPLATES, "t.id", d)?;
+        let mut w = query_where(&unscoped, &TEMPLATES, "t.id", d, NameIndex::Drives)?;
         if let Some(ids) = namespace_ids {
             if ids.is_empty() {
                 w.sql = format!("{} AND 1 = 0", w.sql);

@@ -1,7 +1,7 @@
 //! Management clients: creation, bootstrap, listing, deletion and authentication.
 
 use crate::secrets::random_secret;
-use crate::{Caller, Directory};
+use crate::{Caller, Directory, Reading};
 use portti_core::model::ManagementClient;
 use portti_core::permission::Permission;
 use portti_core::{id, time, Error, Result};
@@ -123,7 +123,17 @@ impl Directory {
 
     /// The caller these Basic credentials belong to; 401 for anything wrong.
     pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<Caller> {
-        let found = self.read().await?.client(id).await?;
+        self.authenticate_client_in(&mut self.reading().await?, id, secret).await
+    }
+
+    /// [`Directory::authenticate_client`], reading in `reading`.
+    pub async fn authenticate_client_in(
+        &self,
+        reading: &mut Reading,
+        id: &str,
+        secret: &str,
+    ) -> Result<Caller> {
+        let found = reading.0.client(id).await?;
         let (client, hash) = match found {
             Some(found) => found,
             None => {

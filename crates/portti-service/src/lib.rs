@@ -75,6 +75,10 @@ pub struct Directory {
     dummy_hash: String,
 }
 
+/// A read transaction that a request keeps from its authentication to its answer, so
+/// that a request that only reads opens one transaction, not two (see `Directory::reading`).
+pub struct Reading(Box<dyn Tx>);
+
 /// A list request as the dialects pass it: the raw filter text and the page.
 #[derive(Debug, Clone, Default)]
 pub struct ListRequest {
@@ -112,6 +116,11 @@ impl Directory {
 
     async fn read(&self) -> Result<Box<dyn Tx>> {
         self.store.read().await
+    }
+
+    /// Begin a [`Reading`].
+    pub async fn reading(&self) -> Result<Reading> {
+        Ok(Reading(self.read().await?))
     }
 }
 

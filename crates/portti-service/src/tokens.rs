@@ -2,7 +2,7 @@
 //! namespace's lockout policy, OIDC clients and long-lived API tokens.
 
 use crate::secrets::random_secret;
-use crate::{Caller, Directory};
+use crate::{Caller, Directory, Reading};
 use portti_core::model::{ApiToken, OidcClient, RefreshGrant, User, GRANTS};
 use portti_core::{id, time, Error, Result};
 use serde::Serialize;
@@ -209,13 +209,18 @@ impl Directory {
 
     /// The caller a Bearer token acts as; 401 for anything expired, tampered, foreign or revoked.
     pub async fn authenticate_bearer(&self, token: &str) -> Result<Caller> {
+        self.authenticate_bearer_in(&mut self.reading().await?, token).await
+    }
+
+    /// [`Directory::authenticate_bearer`], reading in `reading`.
+    pub async fn authenticate_bearer_in(&self, reading: &mut Reading, token: &str) -> Result<Caller> {
         let invalid = || Error::Unauthorized("invalid or expired token".into());
         let claims = self.signer.verify(token).ok_or_else(invalid)?;
         if claims["exp"].as_i64().is_none_or(|exp| exp <= time::now_ms() / 1000) {
             return Err(invalid());
         }
         let sub = claims["sub"].as_str().ok_or_else(invalid)?;
-        let mut tx = self.read().await?;
+        let tx = &mut reading.0;
         match claims["typ"].as_str() {
             Some("client") => Ok(Caller::client(&tx.client(sub).await?.ok_or_else(invalid)?.0)),
             Some("api") => {

@@ -2,7 +2,7 @@
 
 use crate::groups::resolve_or_create;
 use crate::namespaces::by_code;
-use crate::{present, query, Caller, Directory, ListRequest};
+use crate::{present, query, Caller, Directory, ListRequest, Reading};
 use portti_core::field::Field;
 use portti_core::filter::{AttrPath, CompareOp, Filter, Value};
 use portti_core::model::{Door, Meta, Namespace, User, UserChanges, UserFacets};
@@ -63,8 +63,13 @@ impl Directory {
 
     /// A user by id.
     pub async fn user(&self, caller: &Caller, id: &str) -> Result<User> {
+        self.user_in(&mut self.reading().await?, caller, id).await
+    }
+
+    /// [`Directory::user`], reading in `reading`.
+    pub async fn user_in(&self, reading: &mut Reading, caller: &Caller, id: &str) -> Result<User> {
         caller.require(Permission::ACCOUNT_VIEW)?;
-        Ok(present::user(caller, reachable(caller, self.read().await?.as_mut(), id).await?))
+        Ok(present::user(caller, reachable(caller, reading.0.as_mut(), id).await?))
     }
 
     /// A page of the users the caller may see.

@@ -52,6 +52,7 @@ pub struct ErrorBody {
 /// A handler result in this dialect.
 pub type V1Result<T> = ApiResult<T, V1>;
 type Auth = crate::auth::Auth<V1>;
+type AuthReading = crate::auth::AuthReading<V1>;
 type Json<T> = crate::extract::Json<T, V1>;
 type Query<T> = crate::extract::Query<T, V1>;
 type PathId = crate::extract::PathId<V1>;

@@ -1,6 +1,6 @@
 //! `/user`: list, create, read, update, delete users.
 
-use super::{created, location, Auth, Json, ListEnvelope, ListParams, PathId, Query, V1Result};
+use super::{created, location, Auth, AuthReading, Json, ListEnvelope, ListParams, PathId, Query, V1Result};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -50,8 +50,9 @@ async fn create_user(
 #[utoipa::path(get, path = "/api/rest/v1/user/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
     responses((status = 200, description = "The user", body = User), (status = 404, description = "No such user", body = super::ErrorBody)),
     security(("basic" = []), ("bearer" = [])))]
-async fn get_user(State(s): State<AppState>, auth: Auth, id: PathId) -> V1Result<axum::Json<User>> {
-    Ok(axum::Json(shown(&s, s.dir.user(&auth.0, &id.0).await?)))
+async fn get_user(State(s): State<AppState>, auth: AuthReading, id: PathId) -> V1Result<axum::Json<User>> {
+    let (caller, mut reading) = (auth.0, auth.1);
+    Ok(axum::Json(shown(&s, s.dir.user_in(&mut reading, &caller, &id.0).await?)))
 }
 
 /// Update a user with a full object: absent keys keep their value, `null` clears optional ones.

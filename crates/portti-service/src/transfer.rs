@@ -163,13 +163,17 @@ impl Directory {
         let mut outcome = BatchReport::default();
         let mut tx = self.write().await?;
         let staged = stage(tx.as_mut(), import, records, &mut outcome).await?;
-        tx.insert_users(&staged).await?;
-        tx.commit().await?;
         outcome.imported = staged.len() as u64;
         let given: HashSet<&str> =
             records.iter().filter(|r| r.given_id).map(|r| r.whole.user.id.as_str()).collect();
-        let written = staged.iter().filter(|w| given.contains(w.user.id.as_str()));
-        import.written.extend(written.filter_map(|w| id_bytes(&w.user.id)));
+        let written: Vec<[u8; 12]> = staged
+            .iter()
+            .filter(|w| given.contains(w.user.id.as_str()))
+            .filter_map(|w| id_bytes(&w.user.id))
+            .collect();
+        tx.insert_users(staged).await?;
+        tx.commit().await?;
+        import.written.extend(written);
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;
         report.failures.extend(outcome.failures);

@@ -144,12 +144,13 @@ pub(crate) async fn insert_new_user(tx: &mut dyn Tx, new: NewUser) -> Result<Use
         crate::passwords::check_username_rule(&ns, &user, p)?;
     }
     user.member_of = resolve_or_create(tx, &ns.code, groups, &now).await?;
-    let whole = WholeUser { user, facets, password_hash: hash, hidden: false, history: Vec::new() };
-    tx.insert_users(std::slice::from_ref(&whole)).await.map_err(|e| match e {
-        Error::Conflict(_) if given => username_taken(&ns, &whole.user.username),
+    let whole =
+        WholeUser { user: user.clone(), facets, password_hash: hash, hidden: false, history: Vec::new() };
+    tx.insert_users(vec![whole]).await.map_err(|e| match e {
+        Error::Conflict(_) if given => username_taken(&ns, &user.username),
         other => other,
     })?;
-    Ok(whole.user)
+    Ok(user)
 }
 
 /// Apply a full-object update in `tx` (not committed); see [`Directory::update_user`].

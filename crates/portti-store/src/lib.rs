@@ -345,7 +345,7 @@ pub trait Tx: Send {
     /// [`Tx::insert_user`], [`Tx::put_facets`] and [`Tx::insert_strong_id`] would write (a
     /// new revision of 1); each group gaining members has its revision raised once. Any
     /// conflict (a taken id or username) fails the whole call.
-    async fn insert_users(&mut self, users: &[WholeUser]) -> Result<()>;
+    async fn insert_users(&mut self, users: Vec<WholeUser>) -> Result<()>;
     /// `(id, namespace code)` of each of these user ids that exists, hidden users included.
     async fn user_namespaces(&mut self, ids: &[String]) -> Result<Vec<(String, String)>>;
     /// Which of these lowercased usernames are taken in the namespace.

@@ -1250,7 +1250,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         rows.iter().map(|r| rows::client_from(&r[0].text()?)).collect()
     }
 
-    async fn insert_users(&mut self, users: &[crate::WholeUser]) -> Result<()> {
+    async fn insert_users(&mut self, users: Vec<crate::WholeUser>) -> Result<()> {
         self.insert_whole_users(users).await
     }
 

@@ -6,7 +6,7 @@
 
 use crate::namespaces::by_code;
 use crate::users::{delete_user_in, insert_new_user, update_user_in};
-use crate::{Caller, Directory};
+use crate::{Caller, Directory, Reading};
 use portti_core::field::Field;
 use portti_core::filter::{AttrPath, CompareOp, Filter, Value as Literal};
 use portti_core::model::{Door, EmailInput, Namespace, User, UserChanges, UserFacets};
@@ -193,8 +193,13 @@ impl Directory {
 
     /// An account of the service by id.
     pub async fn account(&self, caller: &Caller, id: &str) -> Result<Account> {
+        self.account_in(&mut self.reading().await?, caller, id).await
+    }
+
+    /// [`Directory::account`], reading in `reading`.
+    pub async fn account_in(&self, reading: &mut Reading, caller: &Caller, id: &str) -> Result<Account> {
         caller.require(Permission::ACCOUNT_VIEW)?;
-        let mut tx = self.read().await?;
+        let tx = &mut reading.0;
         let ns = service(caller, tx.as_mut()).await?;
         let user = in_service(caller, tx.as_mut(), &ns, id).await?;
         load(tx.as_mut(), &mut GroupNames::default(), user).await

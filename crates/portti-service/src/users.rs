@@ -74,6 +74,16 @@ impl Directory {
 
     /// A page of the users the caller may see.
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>> {
+        self.list_users_in(&mut self.reading().await?, caller, req).await
+    }
+
+    /// [`Directory::list_users`], reading in `reading`.
+    pub async fn list_users_in(
+        &self,
+        reading: &mut Reading,
+        caller: &Caller,
+        req: ListRequest,
+    ) -> Result<Page<User>> {
         caller.require(Permission::ACCOUNT_VIEW)?;
         let mut q = query(caller, req)?;
         if let Some(me) = caller.only_user() {
@@ -87,7 +97,7 @@ impl Directory {
                 None => mine,
             });
         }
-        Ok(self.read().await?.find_users(&q).await?.map(|u| present::user(caller, u)))
+        Ok(reading.0.find_users(&q).await?.map(|u| present::user(caller, u)))
     }
 
     /// Apply a full-object update: absent keys keep their value, `null` clears optional

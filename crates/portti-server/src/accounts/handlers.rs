@@ -1,7 +1,7 @@
 //! `/accounts`: list, create, read, replace, delete the accounts of the caller's service.
 
 use super::wire::{AccountBody, AccountList, AccountView, ListParams};
-use super::{AccountsResult, Auth, ErrorBody, Json, PathId, Query, BASE};
+use super::{AccountsResult, Auth, AuthReading, ErrorBody, Json, PathId, Query, BASE};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -61,10 +61,11 @@ async fn create_account(
     security(("bearer" = []), ("basic" = [])))]
 async fn get_account(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: AuthReading,
     id: PathId,
 ) -> AccountsResult<axum::Json<AccountView>> {
-    Ok(axum::Json(s.dir.account(&auth.0, &id.0).await?.into()))
+    let (caller, mut reading) = (auth.0, auth.1);
+    Ok(axum::Json(s.dir.account_in(&mut reading, &caller, &id.0).await?.into()))
 }
 
 /// Replace the writable fields of an account: absent ones get their defaults (no

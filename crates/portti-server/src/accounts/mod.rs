@@ -46,6 +46,7 @@ pub struct ErrorBody {
 
 type AccountsResult<T> = ApiResult<T, Accounts>;
 type Auth = crate::auth::Auth<Accounts>;
+type AuthReading = crate::auth::AuthReading<Accounts>;
 type Json<T> = crate::extract::Json<T, Accounts>;
 type Query<T> = crate::extract::Query<T, Accounts>;
 type PathId = crate::extract::PathId<Accounts>;

@@ -26,10 +26,11 @@ pub(super) fn shown(state: &AppState, mut user: User) -> User {
     responses((status = 200, description = "A page of users", body = ListEnvelope<User>)), security(("basic" = []), ("bearer" = [])))]
 async fn list_users(
     State(s): State<AppState>,
-    auth: Auth,
+    auth: AuthReading,
     q: Query<ListParams>,
 ) -> V1Result<axum::Json<ListEnvelope<User>>> {
-    let page = s.dir.list_users(&auth.0, q.into_inner().into_request()?).await?;
+    let (caller, mut reading) = (auth.0, auth.1);
+    let page = s.dir.list_users_in(&mut reading, &caller, q.into_inner().into_request()?).await?;
     Ok(axum::Json(page.map(|u| shown(&s, u)).into()))
 }
 

@@ -26,12 +26,16 @@ impl<D: Dialect> FromRequestParts<AppState> for AuthReading<D> {
         let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
             unauthorized("authentication required: HTTP Basic client credentials or a Bearer token")
         })?;
-        let mut reading = state.dir.reading().await?;
-        let caller = match bearer_token(header) {
-            Some(token) => state.dir.authenticate_bearer_in(&mut reading, token).await?,
+        // Malformed credentials are refused before a transaction is opened for them.
+        let (caller, reading) = match bearer_token(header) {
+            Some(token) => {
+                let mut reading = state.dir.reading().await?;
+                (state.dir.authenticate_bearer_in(&mut reading, token).await?, reading)
+            }
             None => {
                 let (id, secret) = basic_credentials(header)?;
-                state.dir.authenticate_client_in(&mut reading, &id, &secret).await?
+                let mut reading = state.dir.reading().await?;
+                (state.dir.authenticate_client_in(&mut reading, &id, &secret).await?, reading)
             }
         };
         Ok(AuthReading(caller, reading, PhantomData))

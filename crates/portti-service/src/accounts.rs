@@ -191,12 +191,7 @@ impl Directory {
         Ok(AccountPage { page: search.page, limit, has_more, accounts })
     }
 
-    /// An account of the service by id.
-    pub async fn account(&self, caller: &Caller, id: &str) -> Result<Account> {
-        self.account_in(&mut self.reading().await?, caller, id).await
-    }
-
-    /// [`Directory::account`], reading in `reading`.
+    /// An account of the service by id, read in `reading`.
     pub async fn account_in(&self, reading: &mut Reading, caller: &Caller, id: &str) -> Result<Account> {
         caller.require(Permission::ACCOUNT_VIEW)?;
         let tx = &mut reading.0;

@@ -207,12 +207,8 @@ impl Directory {
         })
     }
 
-    /// The caller a Bearer token acts as; 401 for anything expired, tampered, foreign or revoked.
-    pub async fn authenticate_bearer(&self, token: &str) -> Result<Caller> {
-        self.authenticate_bearer_in(&mut self.reading().await?, token).await
-    }
-
-    /// [`Directory::authenticate_bearer`], reading in `reading`.
+    /// The caller a Bearer token acts as, read in `reading`; 401 for anything expired,
+    /// tampered, foreign or revoked.
     pub async fn authenticate_bearer_in(&self, reading: &mut Reading, token: &str) -> Result<Caller> {
         let invalid = || Error::Unauthorized("invalid or expired token".into());
         let claims = self.signer.verify(token).ok_or_else(invalid)?;

@@ -70,20 +70,19 @@ impl GroupWriter {
     pub async fn begin(&self) -> Result<GroupTx> {
         let mut w = self.writer.clone().lock_owned().await;
         settle(&mut w);
-        if w.batch.is_none() {
+        let first = w.batch.is_none();
+        if first {
             // IMMEDIATE: take the write lock before the first read. A deferred BEGIN reads
             // from a snapshot that another process (an import) may commit past before the
             // first write, and SQLite then fails that write at once with SQLITE_BUSY_SNAPSHOT
             // instead of waiting out the busy timeout.
             run(&w.conn, "BEGIN IMMEDIATE")?;
             w.batch = Some(watch::channel(None).0);
-            w.savepoint = false;
         } else if let Err(e) = run(&w.conn, "SAVEPOINT lt") {
             fail_batch(&mut w, e.to_string());
             return Err(e);
-        } else {
-            w.savepoint = true;
         }
+        w.savepoint = !first;
         let outcome = w.batch.as_ref().map(|b| b.subscribe());
         Ok(GroupTx { writer: Some(w), outcome, wake: self.wake.clone() })
     }

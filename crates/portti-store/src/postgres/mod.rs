@@ -161,6 +161,9 @@ fn cells(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
 }
 
 #[cfg(test)]
+mod plans;
+
+#[cfg(test)]
 mod tests {
     use super::numbered;
 

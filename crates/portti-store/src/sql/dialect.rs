@@ -59,18 +59,17 @@ pub trait SqlDialect: Sync {
         None
     }
     /// A condition narrowing users (`u`) to those whose user attribute `attr` may contain
-    /// the text bound to `p` (ignoring case; bound as made by [`name_search_phrase`]), served
-    /// by an index of its own; `None` where the backend's ordinary indexes serve the test.
+    /// the text bound to `p` (ignoring case; bound as made by
+    /// [`SqlDialect::name_search_value`]), served by an index of its own; `None` where the
+    /// backend's ordinary indexes serve the test. `folded`: the test itself ignores case.
     /// `drives`: the index's candidates drive the query (see [`super::filter::NameIndex`]).
-    fn name_search(&self, _attr: &str, _p: &str, _drives: bool) -> Option<String> {
+    fn name_search(&self, _attr: &str, _p: &str, _folded: bool, _drives: bool) -> Option<String> {
         None
     }
-}
-
-/// The text bound to a [`SqlDialect::name_search`] condition for `s`: an FTS5 phrase, which
-/// the trigram tokenizer matches as a substring from its index alone.
-pub fn name_search_phrase(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
+    /// The text bound to a [`SqlDialect::name_search`] condition for a test of `s`.
+    fn name_search_value(&self, s: &str) -> String {
+        s.to_string()
+    }
 }
 
 /// SQLite with its JSON1 functions.
@@ -144,7 +143,7 @@ impl SqlDialect for Sqlite {
     fn bulk_param(&self, _n: usize, _doc: bool) -> String {
         "?".into()
     }
-    fn name_search(&self, attr: &str, p: &str, drives: bool) -> Option<String> {
+    fn name_search(&self, attr: &str, p: &str, _folded: bool, drives: bool) -> Option<String> {
         let column = match attr {
             "username" => "username",
             "name.givenName" => "given_name",
@@ -154,6 +153,10 @@ impl SqlDialect for Sqlite {
         // The unary `+` keeps the planner from looking users up by the candidates' keys.
         let key = if drives { "u.key" } else { "+u.key" };
         Some(format!("{key} IN (SELECT rowid FROM user_search WHERE {column} MATCH {p})"))
+    }
+    /// An FTS5 phrase, which the trigram tokenizer matches as a substring from its index alone.
+    fn name_search_value(&self, s: &str) -> String {
+        format!("\"{}\"", s.replace('"', "\"\""))
     }
 }
 
@@ -217,6 +220,20 @@ impl SqlDialect for Postgres {
     }
     fn claim_lock(&self) -> &'static str {
         "FOR UPDATE SKIP LOCKED"
+    }
+    /// Names have trigram indexes of their own text, which serve `LIKE` and `ILIKE` alike
+    /// (trigrams ignore case): a test that ignores case (`lower(name) LIKE …`) is narrowed
+    /// by an `ILIKE` those indexes serve.
+    fn name_search(&self, attr: &str, p: &str, folded: bool, _drives: bool) -> Option<String> {
+        let path = match attr {
+            "name.givenName" => ["name", "givenName"],
+            "name.familyName" => ["name", "familyName"],
+            _ => return None,
+        };
+        folded.then(|| format!("{} ILIKE {p}", self.json_text("u.doc", &path)))
+    }
+    fn name_search_value(&self, s: &str) -> String {
+        self.match_value(CompareOp::Co, s.to_string())
     }
     fn bulk_finish(&self) -> Option<&'static str> {
         // Until autovacuum gets to it, the planner would take a million new users for a few

@@ -359,10 +359,10 @@ impl<'a> Compiler<'a> {
         if !usable {
             return None;
         }
-        let drives = self.name_index == NameIndex::Drives;
-        self.d.name_search(attr.name, "?", drives)?;
-        let p = self.bind(Bind::Text(super::dialect::name_search_phrase(s)), base);
-        self.d.name_search(attr.name, &p, drives)
+        let (folded, drives) = (attr.ty == AttrType::CiText, self.name_index == NameIndex::Drives);
+        self.d.name_search(attr.name, "?", folded, drives)?;
+        let p = self.bind(Bind::Text(self.d.name_search_value(s)), base);
+        self.d.name_search(attr.name, &p, folded, drives)
     }
 
     /// `expr op operand` for one value.

@@ -396,6 +396,10 @@ impl List<'_> {
     }
 }
 
+/// A statement and the values it binds.
+#[cfg(test)]
+pub(crate) type Bound = (String, Vec<Bind>);
+
 /// The count (`None` where the total is kept apart) and the page statement of a list of
 /// users with `total` matches.
 #[cfg(test)]
@@ -403,14 +407,25 @@ pub(crate) fn user_list_sql(
     q: &Query,
     d: &'static dyn SqlDialect,
     total: u64,
-) -> Result<(Option<String>, String)> {
+) -> Result<(Option<Bound>, Bound)> {
     let select = user_select(d);
     let list = List { select: &select, table: "users u", cols: &USERS, scope: "u.ns_code", q, d };
     let count = match list.total()? {
-        Total::Count(sql, _) => Some(sql),
+        Total::Count(sql, binds) => Some((sql, binds)),
         Total::Visible(_) => None,
     };
-    Ok((count, list.page(total)?.0))
+    Ok((count, list.page(total)?))
+}
+
+/// A first page of 100 users of the namespace `bench` matching `filter`.
+#[cfg(test)]
+pub(crate) fn bench_query(filter: Option<&str>) -> Query {
+    Query {
+        filter: filter.map(|f| portti_core::filter::parse(f).unwrap()),
+        scope: Scope::Namespaces(vec!["bench".into()]),
+        page: portti_core::page::PageRequest::new(0, Some(100), None),
+        text_case: Default::default(),
+    }
 }
 
 /// When a user query asks for all visible users of some namespaces and nothing else (no
@@ -557,18 +572,15 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
     }
 
     async fn namespace(&mut self, id_or_code: &str) -> Result<Option<Namespace>> {
-        // By id, else by code: two unique lookups. (`id = ?1 OR code = ?1` has a plan that
-        // depends on the value bound, and SQLite, which keeps value statistics, then
-        // compiles the statement anew at every use.)
+        // By id, else by code, in one statement of two unique lookups. (`id = ?1 OR code =
+        // ?1` has a plan that depends on the value bound, and SQLite, which keeps value
+        // statistics, then compiles the statement anew at every use.)
         let select = namespace_select(self.d());
-        for column in ["n.id", "n.code"] {
-            let sql = format!("{select} WHERE {column} = ?1");
-            let found = self.one(&sql, &[text(id_or_code)], NAMESPACE_KINDS, namespace_row).await?;
-            if found.is_some() {
-                return Ok(found);
-            }
-        }
-        Ok(None)
+        let sql = format!("{select} WHERE n.id = ?1 UNION ALL {select} WHERE n.code = ?1 AND n.id <> ?1");
+        let rows = self.conn.rows(&sql, &[text(id_or_code)], NAMESPACE_KINDS).await?;
+        let mut found = rows.iter().map(|r| namespace_row(r)).collect::<Result<Vec<_>>>()?;
+        let by_id = found.iter().position(|ns| ns.id == id_or_code).unwrap_or(0);
+        Ok((by_id < found.len()).then(|| found.swap_remove(by_id)))
     }
 
     async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {

@@ -4,10 +4,8 @@
 use super::{native, SqliteStore, SEARCH_AT_COMMIT};
 use crate::sql::conn::Kind;
 use crate::sql::dialect::Sqlite;
-use crate::sql::tx::{user_list_sql, WALK_FROM};
-use crate::{OpenOptions, Query, Scope, Store};
-use portti_core::filter::parse;
-use portti_core::page::PageRequest;
+use crate::sql::tx::{bench_query, user_list_sql, WALK_FROM};
+use crate::{OpenOptions, Store};
 use rusqlite::Connection;
 use std::path::PathBuf;
 
@@ -71,16 +69,6 @@ impl Drop for Million {
     }
 }
 
-/// A first page of 100 users of the namespace `bench` matching `filter`.
-fn bench_query(filter: Option<&str>) -> Query {
-    Query {
-        filter: filter.map(|f| parse(f).unwrap()),
-        scope: Scope::Namespaces(vec!["bench".into()]),
-        page: PageRequest::new(0, Some(100), None),
-        text_case: Default::default(),
-    }
-}
-
 /// Steps that read a whole table (the name index's own scan is of the matching entries).
 fn full_reads(plan: &[String]) -> Vec<&String> {
     plan.iter().filter(|s| s.starts_with("SCAN") && !s.contains("VIRTUAL TABLE")).collect()
@@ -114,7 +102,7 @@ async fn selective_filters_start_from_their_indexes() {
         (r#"emails.address eq "ann@example.fi""#, "INDEX user_emails_address (address_lower=?)"),
     ] {
         let (count, page) = user_list_sql(&bench_query(Some(filter)), &Sqlite, 1).unwrap();
-        for sql in [count.unwrap(), page] {
+        for (sql, _) in [count.unwrap(), page] {
             let plan = db.plan(&sql);
             assert!(plan.iter().any(|s| s.contains(index)), "{filter}: {plan:?}");
             assert!(full_reads(&plan).is_empty(), "{filter}: {plan:?}");
@@ -128,8 +116,8 @@ async fn a_first_page_walks_the_creation_order() {
     let db = Million::new("first").await;
     let (count, page) = user_list_sql(&bench_query(None), &Sqlite, 1_000_000).unwrap();
     assert!(count.is_none());
-    let plan = db.plan(&page);
-    assert_eq!(plan, ["SEARCH u USING INDEX users_ns_created (ns_code=?)"], "{page}");
+    let plan = db.plan(&page.0);
+    assert_eq!(plan, ["SEARCH u USING INDEX users_ns_created (ns_code=?)"], "{}", page.0);
 }
 
 /// A name search counts from the name index's candidates, each user found by its key; its
@@ -139,14 +127,14 @@ async fn a_name_search_starts_from_the_name_index() {
     let db = Million::new("co").await;
     let query = bench_query(Some(r#"name.familyName co "kinen""#));
     let (count, many) = user_list_sql(&query, &Sqlite, WALK_FROM).unwrap();
-    let plan = db.plan(&count.unwrap());
+    let plan = db.plan(&count.unwrap().0);
     assert!(plan.iter().any(|s| s.contains("SEARCH u USING INTEGER PRIMARY KEY")), "{plan:?}");
     assert!(plan.iter().any(|s| s.contains("SCAN user_search VIRTUAL TABLE")), "{plan:?}");
     assert!(full_reads(&plan).is_empty(), "{plan:?}");
-    let plan = db.plan(&many);
+    let plan = db.plan(&many.0);
     assert!(plan.iter().any(|s| s.contains("u USING INDEX users_ns_created (ns_code=?)")), "{plan:?}");
     assert!(!plan.iter().any(|s| s.contains("TEMP B-TREE")), "{plan:?}");
     let (_, few) = user_list_sql(&query, &Sqlite, WALK_FROM - 1).unwrap();
-    let plan = db.plan(&few);
+    let plan = db.plan(&few.0);
     assert!(plan.iter().any(|s| s.contains("SEARCH u USING INTEGER PRIMARY KEY")), "{plan:?}");
 }

@@ -58,6 +58,12 @@ pub trait SqlDialect: Sync {
     fn bulk_finish(&self) -> Option<&'static str> {
         None
     }
+    /// Whether a page past the first is best found by its rows' ids first, then read: where
+    /// the rows an `OFFSET` skips have all their columns computed (PostgreSQL turns each
+    /// skipped document into text and runs its subqueries), not only the rows returned.
+    fn pages_by_key(&self) -> bool {
+        false
+    }
     /// A condition narrowing users (`u`) to those whose user attribute `attr` may contain
     /// the text bound to `p` (ignoring case; bound as made by
     /// [`SqlDialect::name_search_value`]), served by an index of its own; `None` where the
@@ -234,6 +240,9 @@ impl SqlDialect for Postgres {
     }
     fn name_search_value(&self, s: &str) -> String {
         self.match_value(CompareOp::Co, s.to_string())
+    }
+    fn pages_by_key(&self) -> bool {
+        true
     }
     fn bulk_finish(&self) -> Option<&'static str> {
         // Until autovacuum gets to it, the planner would take a million new users for a few

@@ -391,7 +391,16 @@ impl List<'_> {
         let n = binds.len();
         binds.push(Bind::Int(self.q.page.count as i64));
         binds.push(Bind::Int(self.q.page.start.min(i64::MAX as u64) as i64));
-        let sql = format!("{} WHERE {} {order} LIMIT ?{} OFFSET ?{}", self.select, w.sql, n + 1, n + 2);
+        let (select, limit) = (self.select, format!("{order} LIMIT ?{} OFFSET ?{}", n + 1, n + 2));
+        let sql = if self.q.page.start > 0 && self.d.pages_by_key() {
+            let id = self.cols.order.rsplit(", ").next().unwrap_or(self.cols.order);
+            format!(
+                "{select} WHERE {id} IN (SELECT {id} FROM {} WHERE {} {limit}) {order}",
+                self.table, w.sql
+            )
+        } else {
+            format!("{select} WHERE {} {limit}", w.sql)
+        };
         Ok((sql, binds))
     }
 }

@@ -9,6 +9,7 @@ use crate::sql::dialect::Postgres;
 use crate::sql::tx::{bench_query, user_list_sql, Bound, WALK_FROM};
 use crate::{OpenOptions, Store};
 use portti_core::filter::TextCase;
+use portti_core::page::PageRequest;
 use sqlx::{Connection, Executor, PgConnection, Row};
 
 /// 20,000 users of namespace `bench`, each with a name and an address of its own.
@@ -67,7 +68,8 @@ fn on_postgres() -> bool {
 }
 
 /// `username eq`, `emails.address eq` and the name tests start from their indexes, in the
-/// count and the page, whether the test ignores case (SCIM) or not (the Management API).
+/// count, the first page and a later one (found by ids first), whether the test ignores
+/// case (SCIM) or not (the Management API).
 #[tokio::test]
 async fn indexed_filters_start_from_their_indexes() {
     if !on_postgres() {
@@ -84,7 +86,10 @@ async fn indexed_filters_start_from_their_indexes() {
         for text_case in [TextCase::AsDefined, TextCase::Folded { except: &[] }] {
             let query = crate::Query { text_case, ..bench_query(Some(filter)) };
             let (count, page) = user_list_sql(&query, &Postgres, WALK_FROM - 1).unwrap();
-            for statement in [count.unwrap(), page] {
+            let later = crate::Query { page: PageRequest::new(100, Some(100), None), ..query.clone() };
+            let (_, later) = user_list_sql(&later, &Postgres, WALK_FROM - 1).unwrap();
+            assert!(later.0.contains(" IN (SELECT u.id FROM users u WHERE"), "{}", later.0);
+            for statement in [count.unwrap(), page, later] {
                 let plan = db.plan(&statement).await;
                 let indexed = plan.iter().any(|s| indexes.iter().any(|i| s.contains(&format!(" {i} "))));
                 assert!(indexed, "{filter} ({text_case:?}): {plan:#?}");

@@ -73,6 +73,11 @@ pub struct Columns {
 }
 
 impl Columns {
+    /// The id column (the last of [`Columns::order`]).
+    pub fn id(&self) -> &'static str {
+        self.order.rsplit(", ").next().unwrap_or(self.order)
+    }
+
     fn source(&self, attr: &Attr) -> Option<Source> {
         self.sources.iter().find(|(n, _)| *n == attr.name).map(|(_, s)| *s)
     }

@@ -393,7 +393,7 @@ impl List<'_> {
         binds.push(Bind::Int(self.q.page.start.min(i64::MAX as u64) as i64));
         let (select, limit) = (self.select, format!("{order} LIMIT ?{} OFFSET ?{}", n + 1, n + 2));
         let sql = if self.q.page.start > 0 && self.d.pages_by_key() {
-            let id = self.cols.order.rsplit(", ").next().unwrap_or(self.cols.order);
+            let id = self.cols.id();
             format!(
                 "{select} WHERE {id} IN (SELECT {id} FROM {} WHERE {} {limit}) {order}",
                 self.table, w.sql
@@ -587,9 +587,8 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         let select = namespace_select(self.d());
         let sql = format!("{select} WHERE n.id = ?1 UNION ALL {select} WHERE n.code = ?1 AND n.id <> ?1");
         let rows = self.conn.rows(&sql, &[text(id_or_code)], NAMESPACE_KINDS).await?;
-        let mut found = rows.iter().map(|r| namespace_row(r)).collect::<Result<Vec<_>>>()?;
-        let by_id = found.iter().position(|ns| ns.id == id_or_code).unwrap_or(0);
-        Ok((by_id < found.len()).then(|| found.swap_remove(by_id)))
+        let found = rows.iter().map(|r| namespace_row(r)).collect::<Result<Vec<_>>>()?;
+        Ok(found.into_iter().max_by_key(|ns| ns.id == id_or_code))
     }
 
     async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {

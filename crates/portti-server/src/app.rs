@@ -3,10 +3,13 @@
 use crate::dialect::Dialect;
 use crate::extract::BODY_LIMIT;
 use crate::ops::metrics::{self, Metrics};
+use crate::scim::{ScimError, ScimType};
 use crate::v1::{self, V1};
+use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use portti_core::Error;
 use portti_service::Directory;
@@ -110,6 +113,7 @@ pub fn router(dir: Arc<Directory>, public_url: &str) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(read_body_first))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
@@ -127,7 +131,8 @@ fn error_at(path: &str, status: StatusCode, message: String) -> Response {
     if path.starts_with(crate::accounts::BASE) {
         crate::accounts::error_body(status, message)
     } else if path.starts_with(crate::scim::BASE) {
-        axum::response::IntoResponse::into_response(crate::scim::ScimError::status(status, message))
+        let scim_type = (status == StatusCode::PAYLOAD_TOO_LARGE).then_some(ScimType::TooMany);
+        ScimError { status, scim_type, detail: message }.into_response()
     } else {
         v1::error_body(status, message)
     }
@@ -135,22 +140,57 @@ fn error_at(path: &str, status: StatusCode, message: String) -> Response {
 
 async fn unknown_route(req: Request) -> Response {
     let msg = format!("no such endpoint: {} {}", req.method(), req.uri().path());
-    let path = req.uri().path().to_string();
-    drain(req).await;
-    error_at(&path, StatusCode::NOT_FOUND, msg)
+    error_at(req.uri().path(), StatusCode::NOT_FOUND, msg)
 }
 
 async fn method_not_allowed(req: Request) -> Response {
     let msg = format!("method {} is not allowed on {}", req.method(), req.uri().path());
-    let path = req.uri().path().to_string();
-    drain(req).await;
-    error_at(&path, StatusCode::METHOD_NOT_ALLOWED, msg)
+    error_at(req.uri().path(), StatusCode::METHOD_NOT_ALLOWED, msg)
 }
 
-/// Read (and drop) a refused request's body, so that the client is not cut off while
-/// still sending it and the connection stays usable.
-async fn drain(req: Request) {
-    let _ = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await;
+/// Read a request's whole body before the request is routed. A response given before the
+/// body is read (a refused credential, an unknown route) would otherwise make hyper close
+/// the connection once the response is sent, without a `Connection: close` to warn the
+/// client, which then fails on its next request over the kept-alive connection. A client
+/// that sends `Expect: 100-continue` waits for the answer and is left to hyper.
+async fn read_body_first(req: Request, next: Next) -> Response {
+    if req.body().is_end_stream() || req.headers().contains_key(header::EXPECT) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    if body.size_hint().lower() > BODY_LIMIT as u64 {
+        return closing(error_at(path, StatusCode::PAYLOAD_TOO_LARGE, too_large()));
+    }
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(e) if is_over_limit(&e) => closing(error_at(path, StatusCode::PAYLOAD_TOO_LARGE, too_large())),
+        Err(e) => {
+            closing(error_at(path, StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")))
+        }
+    }
+}
+
+fn too_large() -> String {
+    Error::PayloadTooLarge(BODY_LIMIT).to_string()
+}
+
+/// Whether reading a body failed because it passed the limit.
+fn is_over_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// `response`, telling the client the connection ends with it (its request body was not read).
+fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Serve `app` on `listener` until `shutdown` resolves, then finish in-flight requests.

@@ -3,6 +3,8 @@
 use crate::harness::{namespace, Api, Server, TempDir, V1};
 use reqwest::Method;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 async fn user_count(api: &Api) -> u64 {
     api.get(&format!("{V1}/user?count=0")).await.expect(200).body["totalResults"].as_u64().unwrap()
@@ -96,6 +98,52 @@ async fn oversized_bodies_get_413() {
         format!(r#"{{"nsCode":"default","username":"big","nickName":"{}"}}"#, "x".repeat(1024 * 1024 + 10));
     api.raw(Method::POST, &format!("{V1}/user"), big.into_bytes()).await.expect(413);
     api.get(&format!("{V1}/user?filter=username%20eq%20%22big%22")).await.expect(200);
+}
+
+/// A request refused before its body is needed (here: it has no credentials) leaves its
+/// kept-alive connection usable, even when the body arrives after the headers, as it does
+/// from clients that write the two apart (Python's `http.client`).
+#[tokio::test]
+async fn a_refused_request_keeps_its_connection_usable() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0);
+    let host = server.url.trim_start_matches("http://");
+    let mut conn = TcpStream::connect(host).await.unwrap();
+    let head = format!("POST {V1}/user HTTP/1.1\r\nHost: {host}\r\nContent-Length: 2\r\n\r\n");
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // Time for a server that answers without the body to do so before the body is sent.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    conn.write_all(b"{}").await.unwrap();
+    let (status, headers) = read_response(&mut conn).await;
+    assert_eq!(status, 401, "{headers}");
+    let again = format!("GET {V1}/user HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    conn.write_all(again.as_bytes()).await.unwrap();
+    let (status, headers) = read_response(&mut conn).await;
+    assert_eq!(status, 401, "{headers}");
+}
+
+/// One HTTP/1.1 response from `conn`: its status and its head; the body is read and dropped.
+async fn read_response(conn: &mut TcpStream) -> (u16, String) {
+    let mut buf = Vec::new();
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed the connection; read so far: {}", String::from_utf8_lossy(&buf));
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
+        })
+        .expect("a Content-Length");
+    let mut body = vec![0u8; (end + length).saturating_sub(buf.len())];
+    conn.read_exact(&mut body).await.unwrap();
+    (head[9..12].parse().unwrap(), head)
 }
 
 #[tokio::test]

@@ -20,10 +20,23 @@ impl Directory {
     /// namespace's policy, and `memberOf` names become groups when missing. A password is
     /// checked against the namespace's policy.
     pub async fn create_user(&self, caller: &Caller, changes: UserChanges, door: Door) -> Result<User> {
-        let new = self.prepare_user(caller, changes, door).await?;
-        let mut tx = self.write().await?;
-        let user = insert_new_user(tx.as_mut(), new).await?;
-        tx.commit().await?;
+        let mut new = self.prepare_user(caller, changes, door).await?;
+        let user = if new.username.is_some() && new.groups.is_empty() {
+            // Nothing to read in the write: the store may write it together with others.
+            new.check(true)?;
+            let (whole, ns) = new.into_whole();
+            let user = whole.user.clone();
+            self.store
+                .insert_one_user(whole)
+                .await
+                .map_err(|e| claim_failed(e, true, &ns, &user.username))?;
+            user
+        } else {
+            let mut tx = self.write().await?;
+            let user = insert_new_user(tx.as_mut(), new).await?;
+            tx.commit().await?;
+            user
+        };
         Ok(present::user(caller, user))
     }
 
@@ -136,31 +149,52 @@ pub(crate) struct NewUser {
     now: String,
 }
 
+impl NewUser {
+    /// Take the username (`given` by the client, or generated) and check it and the password
+    /// against the namespace's rules.
+    fn check(&mut self, given: bool) -> Result<()> {
+        self.user.username = self.username.clone().unwrap_or_default();
+        if given {
+            check_username(&self.user.username)?;
+        }
+        match &self.password {
+            Some(p) => crate::passwords::check_username_rule(&self.ns, &self.user, p),
+            None => Ok(()),
+        }
+    }
+
+    /// The user to store (its groups already resolved into `memberOf`), and its namespace.
+    fn into_whole(self) -> (WholeUser, Namespace) {
+        let NewUser { mut user, ns, facets, hash, .. } = self;
+        user.ns_code = ns.code.clone();
+        (WholeUser { user, facets, password_hash: hash, hidden: false, history: Vec::new() }, ns)
+    }
+}
+
 /// Insert a prepared user in `tx` (not committed): claim or generate its username and
 /// resolve its groups. Returns the stored user.
-pub(crate) async fn insert_new_user(tx: &mut dyn Tx, new: NewUser) -> Result<User> {
-    let NewUser { mut user, ns, username, groups, password, hash, facets, now } = new;
-    user.ns_code = ns.code.clone();
+pub(crate) async fn insert_new_user(tx: &mut dyn Tx, mut new: NewUser) -> Result<User> {
     // A given username is claimed by the insert itself (its unique index), in one statement.
-    let given = username.is_some();
-    user.username = match username {
-        Some(name) => {
-            check_username(&name)?;
-            name
-        }
-        None => generate_username(tx, &ns, &user).await?,
-    };
-    if let Some(p) = &password {
-        crate::passwords::check_username_rule(&ns, &user, p)?;
+    let given = new.username.is_some();
+    if !given {
+        new.user.ns_code = new.ns.code.clone();
+        new.username = Some(generate_username(tx, &new.ns, &new.user).await?);
     }
-    user.member_of = resolve_or_create(tx, &ns.code, groups, &now).await?;
-    let whole =
-        WholeUser { user: user.clone(), facets, password_hash: hash, hidden: false, history: Vec::new() };
-    tx.insert_users(vec![whole]).await.map_err(|e| match e {
-        Error::Conflict(_) if given => username_taken(&ns, &user.username),
-        other => other,
-    })?;
+    new.check(given)?;
+    let groups = std::mem::take(&mut new.groups);
+    new.user.member_of = resolve_or_create(tx, &new.ns.code, groups, &new.now).await?;
+    let (whole, ns) = new.into_whole();
+    let user = whole.user.clone();
+    tx.insert_users(vec![whole]).await.map_err(|e| claim_failed(e, given, &ns, &user.username))?;
     Ok(user)
+}
+
+/// An insert's conflict, as the taken username when the client chose it.
+fn claim_failed(e: Error, given: bool, ns: &Namespace, username: &str) -> Error {
+    match e {
+        Error::Conflict(_) if given => username_taken(ns, username),
+        other => other,
+    }
 }
 
 /// Apply a full-object update in `tx` (not committed); see [`Directory::update_user`].

@@ -115,6 +115,14 @@ pub trait Store: Send + Sync + 'static {
     async fn read(&self) -> Result<Box<dyn Tx>>;
     /// A read-write transaction; nothing is visible to others until it commits.
     async fn write(&self) -> Result<Box<dyn Tx>>;
+    /// Add one user in a durable transaction of its own, as far as the caller can tell: a
+    /// store may write concurrent calls together (one statement and one commit for many),
+    /// but a call fails only for its own user's fault (409 when its username or id is taken).
+    async fn insert_one_user(&self, user: WholeUser) -> Result<()> {
+        let mut tx = self.write().await?;
+        tx.insert_users(vec![user]).await?;
+        tx.commit().await
+    }
     /// Whether the store answers.
     async fn ping(&self) -> Result<()>;
     /// Pool figures.

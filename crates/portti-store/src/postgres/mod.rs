@@ -4,13 +4,15 @@ use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::dialect::{self, SqlDialect};
 use crate::sql::tx::SqlTx;
 use crate::sql::{db_err, Bind};
-use crate::{OpenOptions, PoolStats, Store, Tx};
+use crate::{OpenOptions, PoolStats, Store, Tx, WholeUser};
 use async_trait::async_trait;
+use grouped::Grouped;
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -18,6 +20,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// The PostgreSQL store: a connection pool; the database serialises what must be.
 pub struct PgStore {
     pool: PgPool,
+    /// Single-user inserts written together; started at the first.
+    grouped: OnceLock<Grouped>,
 }
 
 impl PgStore {
@@ -42,7 +46,7 @@ impl PgStore {
         } else {
             check_schema(&pool).await?;
         }
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, grouped: OnceLock::new() })
     }
 }
 
@@ -69,6 +73,10 @@ impl Store for PgStore {
     async fn write(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await.map_err(db_err)?;
         Ok(Box::new(SqlTx::new(PgConn(tx))))
+    }
+
+    async fn insert_one_user(&self, user: WholeUser) -> Result<()> {
+        self.grouped.get_or_init(|| Grouped::start(self.pool.clone())).insert(user).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -160,6 +168,7 @@ fn cells(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
         .map_err(db_err)
 }
 
+mod grouped;
 #[cfg(test)]
 mod plans;
 

@@ -91,6 +91,51 @@ async fn usernames_are_unique_per_namespace_case_insensitively() {
     assert_eq!(found["totalResults"], 2);
 }
 
+/// Creates that race for the same usernames (and so share a commit, or a grouped insert,
+/// with their rivals) each get their own answer: one 201 per username, 409 for the rest,
+/// and nothing of a refused user is kept.
+#[tokio::test]
+async fn racing_creates_each_get_their_own_answer() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0);
+    let api = server.admin();
+    namespace(&api, "race").await;
+    let creates: Vec<_> = (0..48)
+        .map(|i| {
+            let api = api.clone();
+            let name = format!("{}{}", ["racer", "RACER", "Racer"][i % 3], i / 3);
+            tokio::spawn(async move {
+                let body = json!({"nsCode": "race", "username": name,
+                    "emails": [{"address": format!("r{i}@example.com")}]});
+                let reply = api.post(&format!("{V1}/user"), body).await;
+                (i, reply.status.as_u16(), reply.body)
+            })
+        })
+        .collect();
+    let mut winners = std::collections::BTreeMap::new();
+    for create in creates {
+        let (i, status, body) = create.await.unwrap();
+        match status {
+            201 => assert!(winners.insert(i / 3, (i, body)).is_none(), "two users won username {}", i / 3),
+            409 => assert!(body["errorMessage"].as_str().unwrap().contains("already taken"), "{body}"),
+            other => panic!("create {i}: {other} {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 16, "every username has exactly one user");
+    let all = api.get(&format!("{V1}/user?filter={}", urlencode("nsCode eq \"race\""))).await.expect(200);
+    assert_eq!(all.body["totalResults"], 16);
+    for (i, user) in winners.values() {
+        let id = user["id"].as_str().unwrap();
+        let read = api.get(&format!("{V1}/user/{id}")).await.expect(200).body;
+        assert_eq!(read["emails"], json!([{"address": format!("r{i}@example.com"), "verified": false}]));
+    }
+    let email = |i: usize| urlencode(&format!("emails.address eq \"r{i}@example.com\""));
+    for i in (0..48).filter(|i| winners.get(&(i / 3)).is_none_or(|(w, _)| w != i)) {
+        let found = api.get(&format!("{V1}/user?filter={}", email(i))).await.expect(200);
+        assert_eq!(found.body["totalResults"], 0, "the refused create {i} left its email");
+    }
+}
+
 #[tokio::test]
 async fn groups_nest_and_deletion_cleans_up() {
     let dir = TempDir::new();

@@ -1,0 +1,101 @@
+//! Grouped inserts for PostgreSQL: single-user inserts that arrive while others are being
+//! written are written together, in one multi-row statement per table and one `COMMIT`.
+//!
+//! PostgreSQL spends most of a create's time on the round trips of its statements
+//! (`BEGIN`, one `INSERT` per table, `COMMIT`), not on the rows. A few writer tasks take
+//! turns at the queue: each takes everything waiting (up to [`MOST`]) and writes it in one
+//! transaction, while the next writer gathers what arrives meanwhile. Every caller hears
+//! of its user only after the commit that holds it has returned, so an answer still
+//! means the user is durable. When a group fails (a username taken, by another group
+//! or by a user in the same one), each of its users is written again on its own, so that
+//! a call fails only for its own user's fault.
+
+use super::PgConn;
+use crate::sql::db_err;
+use crate::sql::tx::SqlTx;
+use crate::{Tx, WholeUser};
+use portti_core::{Error, Result};
+use sqlx::PgPool;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// The most users written in one transaction.
+const MOST: usize = 256;
+
+/// Writers taking turns: one writes while the next gathers.
+const WRITERS: usize = 3;
+
+/// A user waiting to be written, and where its outcome goes.
+struct Waiting {
+    user: WholeUser,
+    outcome: oneshot::Sender<Result<()>>,
+}
+
+/// The queue of single-user inserts and its writers.
+pub(super) struct Grouped {
+    queue: mpsc::UnboundedSender<Waiting>,
+}
+
+impl Grouped {
+    /// Start the writers on `pool` (inside a Tokio runtime).
+    pub(super) fn start(pool: PgPool) -> Self {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        let waiting = Arc::new(Mutex::new(waiting));
+        for _ in 0..WRITERS {
+            tokio::spawn(write_groups(pool.clone(), waiting.clone()));
+        }
+        Grouped { queue }
+    }
+
+    /// Write `user`; returns once it is durable (or refused).
+    pub(super) async fn insert(&self, user: WholeUser) -> Result<()> {
+        let (outcome, heard) = oneshot::channel();
+        self.queue
+            .send(Waiting { user, outcome })
+            .map_err(|_| Error::Unavailable("the store is closing".into()))?;
+        heard.await.map_err(|_| Error::Internal("a grouped insert was lost".into()))?
+    }
+}
+
+/// One writer: take a turn at the queue, take everything waiting, write it.
+async fn write_groups(pool: PgPool, waiting: Arc<Mutex<mpsc::UnboundedReceiver<Waiting>>>) {
+    loop {
+        let group = {
+            let mut waiting = waiting.lock().await;
+            let Some(first) = waiting.recv().await else { return };
+            let mut group = vec![first];
+            while group.len() < MOST {
+                match waiting.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        write_group(&pool, group).await;
+    }
+}
+
+/// Write `group` in one transaction, or, if that fails, each of its users in its own.
+async fn write_group(pool: &PgPool, group: Vec<Waiting>) {
+    if group.len() > 1 {
+        let users = group.iter().map(|w| w.user.clone()).collect();
+        if insert(pool, users).await.is_ok() {
+            for w in group {
+                let _ = w.outcome.send(Ok(()));
+            }
+            return;
+        }
+    }
+    for w in group {
+        let outcome = insert(pool, vec![w.user]).await;
+        let _ = w.outcome.send(outcome);
+    }
+}
+
+async fn insert(pool: &PgPool, users: Vec<WholeUser>) -> Result<()> {
+    let tx = pool.begin().await.map_err(db_err)?;
+    let mut tx = Box::new(SqlTx::new(PgConn(tx)));
+    tx.insert_users(users).await?;
+    tx.commit().await
+}

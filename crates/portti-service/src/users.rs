@@ -18,9 +18,16 @@ const USERNAME_ATTEMPTS: u32 = 20;
 impl Directory {
     /// Create a user: the namespace defaults to the caller's, the username to the
     /// namespace's policy, and `memberOf` names become groups when missing. A password is
-    /// checked against the namespace's policy.
-    pub async fn create_user(&self, caller: &Caller, changes: UserChanges, door: Door) -> Result<User> {
-        let mut new = self.prepare_user(caller, changes, door).await?;
+    /// checked against the namespace's policy. The namespace is read in `reading` (usually
+    /// the one that authenticated the caller), which ends before the password is hashed.
+    pub async fn create_user(
+        &self,
+        reading: Reading,
+        caller: &Caller,
+        changes: UserChanges,
+        door: Door,
+    ) -> Result<User> {
+        let mut new = self.prepare_user_in(reading, caller, changes, door).await?;
         let user = if new.username.is_some() && new.groups.is_empty() {
             // Nothing to read in the write: the store may write it together with others.
             new.check(true)?;
@@ -44,6 +51,17 @@ impl Directory {
     pub(crate) async fn prepare_user(
         &self,
         caller: &Caller,
+        changes: UserChanges,
+        door: Door,
+    ) -> Result<NewUser> {
+        self.prepare_user_in(self.reading().await?, caller, changes, door).await
+    }
+
+    /// [`Directory::prepare_user`], reading the namespace in `reading` (ended before hashing).
+    async fn prepare_user_in(
+        &self,
+        mut reading: Reading,
+        caller: &Caller,
         mut changes: UserChanges,
         door: Door,
     ) -> Result<NewUser> {
@@ -59,7 +77,8 @@ impl Directory {
         user.user_account_type.get_or_insert_with(|| "PERSON".into());
         user.meta = Meta { created: Some(now.clone()), last_modified: Some(now.clone()), location: None };
 
-        let ns = by_code(caller, self.read().await?.as_mut(), &code).await?;
+        let ns = by_code(caller, reading.0.as_mut(), &code).await?;
+        drop(reading);
         check_limits(&ns, &user)?;
         user.username = username.clone().unwrap_or_default();
         let hash = match &password {

@@ -6,7 +6,7 @@
 //! turns at the queue: each takes everything waiting (up to [`MOST`]) and writes it in one
 //! transaction, while the next writer gathers what arrives meanwhile. Every caller hears
 //! of its user only after the commit that holds it has returned, so an answer still
-//! means the user is durable. When a group fails (a username taken, by another group
+//! means the user is durable. When a group is refused (a username taken, by another group
 //! or by a user in the same one), each of its users is written again on its own, so that
 //! a call fails only for its own user's fault.
 
@@ -60,7 +60,7 @@ impl Grouped {
 /// One writer: take a turn at the queue, take everything waiting, write it.
 async fn write_groups(pool: PgPool, waiting: Arc<Mutex<mpsc::UnboundedReceiver<Waiting>>>) {
     loop {
-        let group = {
+        let mut group = {
             let mut waiting = waiting.lock().await;
             let Some(first) = waiting.recv().await else { return };
             let mut group = vec![first];
@@ -72,30 +72,64 @@ async fn write_groups(pool: PgPool, waiting: Arc<Mutex<mpsc::UnboundedReceiver<W
             }
             group
         };
+        // Every group claims its usernames in one order, so two groups racing for the same
+        // names wait for each other instead of deadlocking.
+        group.sort_by_cached_key(|w| (w.user.user.ns_code.clone(), w.user.user.username.to_lowercase()));
         write_group(&pool, group).await;
     }
 }
 
-/// Write `group` in one transaction, or, if that fails, each of its users in its own.
+/// Write `group` in one transaction, or, if the database refused it (one of its users
+/// was), each of its users in a transaction of its own. When the database cannot be
+/// reached, that is the answer of every user not yet written: trying each in turn would
+/// keep the last caller waiting for as many timeouts as the group has users.
 async fn write_group(pool: &PgPool, group: Vec<Waiting>) {
     if group.len() > 1 {
         let users = group.iter().map(|w| w.user.clone()).collect();
-        if insert(pool, users).await.is_ok() {
-            for w in group {
-                let _ = w.outcome.send(Ok(()));
-            }
-            return;
+        match insert(pool, users).await {
+            Err(Failed::Refused(_)) => {}
+            outcome => return answer(group, outcome.map_err(Failed::into_error)),
         }
     }
-    for w in group {
-        let outcome = insert(pool, vec![w.user]).await;
-        let _ = w.outcome.send(outcome);
+    let mut rest = group.into_iter();
+    while let Some(Waiting { user, outcome }) = rest.next() {
+        match insert(pool, vec![user]).await {
+            Err(Failed::Unreached(e)) => {
+                let _ = outcome.send(Err(e.clone()));
+                return answer(rest.collect(), Err(e));
+            }
+            written => {
+                let _ = outcome.send(written.map_err(Failed::into_error));
+            }
+        }
     }
 }
 
-async fn insert(pool: &PgPool, users: Vec<WholeUser>) -> Result<()> {
-    let tx = pool.begin().await.map_err(db_err)?;
+fn answer(group: Vec<Waiting>, outcome: Result<()>) {
+    for w in group {
+        let _ = w.outcome.send(outcome.clone());
+    }
+}
+
+/// Why a write failed.
+enum Failed {
+    /// No transaction could be opened: the database is not there.
+    Unreached(Error),
+    /// The database refused the statements or the commit.
+    Refused(Error),
+}
+
+impl Failed {
+    fn into_error(self) -> Error {
+        match self {
+            Failed::Unreached(e) | Failed::Refused(e) => e,
+        }
+    }
+}
+
+async fn insert(pool: &PgPool, users: Vec<WholeUser>) -> std::result::Result<(), Failed> {
+    let tx = pool.begin().await.map_err(|e| Failed::Unreached(db_err(e)))?;
     let mut tx = Box::new(SqlTx::new(PgConn(tx)));
-    tx.insert_users(users).await?;
-    tx.commit().await
+    tx.insert_users(users).await.map_err(Failed::Refused)?;
+    tx.commit().await.map_err(Failed::Refused)
 }

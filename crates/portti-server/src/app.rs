@@ -201,3 +201,30 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_told_from_other_read_errors() {
+        let over = axum::body::to_bytes(Body::from(vec![b'x'; 10]), 5).await.unwrap_err();
+        assert!(is_over_limit(&over));
+        let other = axum::Error::new(std::io::Error::other("connection reset"));
+        assert!(!is_over_limit(&other));
+    }
+
+    #[tokio::test]
+    async fn refusals_close_the_connection_in_the_path_dialect() {
+        let r = closing(error_at("/scim/v2/Users", StatusCode::PAYLOAD_TOO_LARGE, too_large()));
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(r.headers()[header::CONNECTION], "close");
+        let body = axum::body::to_bytes(r.into_body(), BODY_LIMIT).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((body["status"].as_str(), body["scimType"].as_str()), (Some("413"), Some("tooMany")));
+        let r = error_at("/api/rest/v1/user", StatusCode::PAYLOAD_TOO_LARGE, too_large());
+        let body = axum::body::to_bytes(r.into_body(), BODY_LIMIT).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["statusCode"], 413, "{body}");
+    }
+}

@@ -23,9 +23,7 @@ impl<D: Dialect> FromRequestParts<AppState> for AuthReading<D> {
     type Rejection = ApiError<D>;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
-            unauthorized("authentication required: HTTP Basic client credentials or a Bearer token")
-        })?;
+        let header = authorization(parts)?;
         // Malformed credentials are refused before a transaction is opened for them.
         let (caller, reading) = match bearer_token(header) {
             Some(token) => {
@@ -46,9 +44,24 @@ impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
     type Rejection = ApiError<D>;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let AuthReading(caller, _, _) = AuthReading::from_request_parts(parts, state).await?;
+        // Basic credentials are checked by a lookup of their client alone (which a store may
+        // answer together with concurrent ones), not in a read transaction of the request's.
+        let caller = match bearer_token(authorization(parts)?) {
+            Some(_) => AuthReading::<D>::from_request_parts(parts, state).await?.0,
+            None => {
+                let (id, secret) = basic_credentials(authorization(parts)?)?;
+                state.dir.authenticate_client(&id, &secret).await?
+            }
+        };
         Ok(Auth(caller, PhantomData))
     }
+}
+
+/// The request's `Authorization` header, or 401.
+fn authorization(parts: &Parts) -> Result<&str, Error> {
+    parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        unauthorized("authentication required: HTTP Basic client credentials or a Bearer token")
+    })
 }
 
 /// The token of an `Authorization: Bearer …` header.

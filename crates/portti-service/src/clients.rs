@@ -121,9 +121,12 @@ impl Directory {
         self.create_client(new).await.map(Some)
     }
 
-    /// The caller these Basic credentials belong to; 401 for anything wrong.
+    /// The caller these Basic credentials belong to; 401 for anything wrong. The client is
+    /// looked up on its own, outside any transaction (see [`Store::lookup_client`]).
+    ///
+    /// [`Store::lookup_client`]: portti_store::Store::lookup_client
     pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<Caller> {
-        self.authenticate_client_in(&mut self.reading().await?, id, secret).await
+        self.check_client(self.store.lookup_client(id).await?, secret)
     }
 
     /// [`Directory::authenticate_client`], reading in `reading`.
@@ -133,7 +136,11 @@ impl Directory {
         id: &str,
         secret: &str,
     ) -> Result<Caller> {
-        let found = reading.0.client(id).await?;
+        self.check_client(reading.0.client(id).await?, secret)
+    }
+
+    /// The caller `found` (a client and its secret's hash) stands for, if `secret` is its secret.
+    fn check_client(&self, found: Option<(ManagementClient, String)>, secret: &str) -> Result<Caller> {
         let (client, hash) = match found {
             Some(found) => found,
             None => {

@@ -126,7 +126,12 @@ pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id_or_code: &str
 
 /// The namespace a request names by code, or 404 (also when unreachable, so codes don't leak).
 pub(crate) async fn by_code(caller: &Caller, tx: &mut dyn Tx, code: &str) -> Result<Namespace> {
-    match tx.namespace(code).await? {
+    reached(caller, tx.namespace(code).await?, code)
+}
+
+/// `found` (looked up by `code`) if it has that code and `caller` reaches it, else 404.
+pub(crate) fn reached(caller: &Caller, found: Option<Namespace>, code: &str) -> Result<Namespace> {
+    match found {
         Some(ns) if ns.code == code && caller.reaches(code) => Ok(ns),
         _ => Err(Error::not_found("namespace", code)),
     }

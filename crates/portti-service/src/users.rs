@@ -1,7 +1,7 @@
 //! Users: create (with username policies and group resolution), read, list, update, delete.
 
 use crate::groups::resolve_or_create;
-use crate::namespaces::by_code;
+use crate::namespaces::{by_code, reached};
 use crate::{present, query, Caller, Directory, ListRequest, Reading};
 use portti_core::field::Field;
 use portti_core::filter::{AttrPath, CompareOp, Filter, Value};
@@ -18,16 +18,9 @@ const USERNAME_ATTEMPTS: u32 = 20;
 impl Directory {
     /// Create a user: the namespace defaults to the caller's, the username to the
     /// namespace's policy, and `memberOf` names become groups when missing. A password is
-    /// checked against the namespace's policy. The namespace is read in `reading` (usually
-    /// the one that authenticated the caller), which ends before the password is hashed.
-    pub async fn create_user(
-        &self,
-        reading: Reading,
-        caller: &Caller,
-        changes: UserChanges,
-        door: Door,
-    ) -> Result<User> {
-        let mut new = self.prepare_user_in(reading, caller, changes, door).await?;
+    /// checked against the namespace's policy.
+    pub async fn create_user(&self, caller: &Caller, changes: UserChanges, door: Door) -> Result<User> {
+        let mut new = self.prepare_user(caller, changes, door).await?;
         let user = if new.username.is_some() && new.groups.is_empty() {
             // Nothing to read in the write: the store may write it together with others.
             new.check(true)?;
@@ -51,17 +44,6 @@ impl Directory {
     pub(crate) async fn prepare_user(
         &self,
         caller: &Caller,
-        changes: UserChanges,
-        door: Door,
-    ) -> Result<NewUser> {
-        self.prepare_user_in(self.reading().await?, caller, changes, door).await
-    }
-
-    /// [`Directory::prepare_user`], reading the namespace in `reading` (ended before hashing).
-    async fn prepare_user_in(
-        &self,
-        mut reading: Reading,
-        caller: &Caller,
         mut changes: UserChanges,
         door: Door,
     ) -> Result<NewUser> {
@@ -77,8 +59,7 @@ impl Directory {
         user.user_account_type.get_or_insert_with(|| "PERSON".into());
         user.meta = Meta { created: Some(now.clone()), last_modified: Some(now.clone()), location: None };
 
-        let ns = by_code(caller, reading.0.as_mut(), &code).await?;
-        drop(reading);
+        let ns = reached(caller, self.store.lookup_namespace(&code).await?, &code)?;
         check_limits(&ns, &user)?;
         user.username = username.clone().unwrap_or_default();
         let hash = match &password {

@@ -123,6 +123,15 @@ pub trait Store: Send + Sync + 'static {
         tx.insert_users(vec![user]).await?;
         tx.commit().await
     }
+    /// A management client and its secret hash, by id, read outside any transaction from a
+    /// snapshot taken after the call (a store may answer concurrent lookups together).
+    async fn lookup_client(&self, id: &str) -> Result<Option<(ManagementClient, String)>> {
+        self.read().await?.client(id).await
+    }
+    /// A namespace by id or, failing that, by code, read as [`Store::lookup_client`] reads.
+    async fn lookup_namespace(&self, id_or_code: &str) -> Result<Option<Namespace>> {
+        self.read().await?.namespace(id_or_code).await
+    }
     /// Whether the store answers.
     async fn ping(&self) -> Result<()>;
     /// Pool figures.

@@ -40,11 +40,10 @@ async fn list_users(
     responses((status = 201, description = "The new user", body = User)), security(("basic" = []), ("bearer" = [])))]
 async fn create_user(
     State(s): State<AppState>,
-    auth: AuthReading,
+    auth: Auth,
     body: Json<UserChanges>,
 ) -> V1Result<(StatusCode, axum::Json<User>)> {
-    // The request's body is already read (`read_body_first`): the reading is not held while it arrives.
-    let user = s.dir.create_user(auth.1, &auth.0, body.into_inner(), Door::ManagementApi).await?;
+    let user = s.dir.create_user(&auth.0, body.into_inner(), Door::ManagementApi).await?;
     Ok(created(shown(&s, user)))
 }
 

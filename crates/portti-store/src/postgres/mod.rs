@@ -2,11 +2,13 @@
 
 use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::dialect::{self, SqlDialect};
-use crate::sql::tx::SqlTx;
+use crate::sql::tx::{self, SqlTx};
 use crate::sql::{db_err, Bind};
 use crate::{OpenOptions, PoolStats, Store, Tx, WholeUser};
 use async_trait::async_trait;
 use grouped::Grouped;
+use lookups::Loader;
+use portti_core::model::{ManagementClient, Namespace};
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -22,6 +24,23 @@ pub struct PgStore {
     pool: PgPool,
     /// Single-user inserts written together; started at the first.
     grouped: OnceLock<Grouped>,
+    /// Lookups of clients and namespaces answered together; started at the first.
+    lookups: OnceLock<Lookups>,
+}
+
+/// The loaders of [`Store::lookup_client`] and [`Store::lookup_namespace`].
+struct Lookups {
+    clients: Loader<Option<(ManagementClient, String)>>,
+    namespaces: Loader<Option<Namespace>>,
+}
+
+impl PgStore {
+    fn lookups(&self) -> &Lookups {
+        self.lookups.get_or_init(|| Lookups {
+            clients: Loader::start(self.pool.clone(), tx::clients_by_id(&dialect::Postgres)),
+            namespaces: Loader::start(self.pool.clone(), tx::namespaces_by_id_or_code(&dialect::Postgres)),
+        })
+    }
 }
 
 impl PgStore {
@@ -46,7 +65,7 @@ impl PgStore {
         } else {
             check_schema(&pool).await?;
         }
-        Ok(PgStore { pool, grouped: OnceLock::new() })
+        Ok(PgStore { pool, grouped: OnceLock::new(), lookups: OnceLock::new() })
     }
 }
 
@@ -77,6 +96,14 @@ impl Store for PgStore {
 
     async fn insert_one_user(&self, user: WholeUser) -> Result<()> {
         self.grouped.get_or_init(|| Grouped::start(self.pool.clone())).insert(user).await
+    }
+
+    async fn lookup_client(&self, id: &str) -> Result<Option<(ManagementClient, String)>> {
+        self.lookups().clients.get(id).await
+    }
+
+    async fn lookup_namespace(&self, id_or_code: &str) -> Result<Option<Namespace>> {
+        self.lookups().namespaces.get(id_or_code).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -169,6 +196,7 @@ fn cells(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
 }
 
 mod grouped;
+mod lookups;
 #[cfg(test)]
 mod plans;
 

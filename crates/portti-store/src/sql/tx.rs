@@ -503,6 +503,44 @@ fn client_row(r: &[Cell]) -> Result<(ManagementClient, String)> {
     Ok((rows::client_from(&r[0].text()?)?, r[1].text()?))
 }
 
+/// Looking up many keys of one kind in one statement: `sql` takes the keys as a text array
+/// (`?1`), and `pick` finds one key's answer among the rows (of `kinds`).
+pub(crate) struct KeyLookup<V> {
+    pub sql: String,
+    pub kinds: &'static [Kind],
+    pub pick: fn(&[Vec<Cell>], &str) -> Result<V>,
+}
+
+/// Management clients and their secret hashes by id, as [`Tx::client`] finds one.
+pub(crate) fn clients_by_id(d: &dyn SqlDialect) -> KeyLookup<Option<(ManagementClient, String)>> {
+    KeyLookup {
+        sql: format!("SELECT id, {}, secret_hash FROM clients WHERE id = ANY(?1)", d.doc_text("doc")),
+        kinds: &[Kind::Text, Kind::Text, Kind::Text],
+        pick: |rows, id| match rows.iter().find(|r| matches!(&r[0], Cell::Text(Some(k)) if k == id)) {
+            Some(r) => client_row(&r[1..]).map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
+/// Namespaces by id or, failing that, by code, as [`Tx::namespace`] finds one.
+pub(crate) fn namespaces_by_id_or_code(d: &dyn SqlDialect) -> KeyLookup<Option<Namespace>> {
+    KeyLookup {
+        sql: format!("{} WHERE n.id = ANY(?1) OR n.code = ANY(?1)", namespace_select(d)),
+        kinds: NAMESPACE_KINDS,
+        pick: |rows, key| {
+            let mut found = None;
+            for r in rows {
+                let ns = namespace_row(r)?;
+                if ns.id == key || (ns.code == key && found.is_none()) {
+                    found = Some(ns);
+                }
+            }
+            Ok(found)
+        },
+    }
+}
+
 fn conflict(e: Error, msg: impl FnOnce() -> String) -> Error {
     match e {
         Error::Conflict(_) => Error::Conflict(msg()),
@@ -1536,4 +1574,26 @@ fn outbox_row(r: &[Cell]) -> Result<OutboxMessage> {
         created_ms: r[12].int()?,
         sent_ms: (sent_ms > 0).then_some(sent_ms),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns_row(id: &str, code: &str) -> Vec<Cell> {
+        let text = |s: &str| Cell::Text(Some(s.to_string()));
+        vec![text(id), text(code), text("{}"), Cell::Int(0), Cell::Int(0)]
+    }
+
+    #[test]
+    fn a_looked_up_namespace_is_found_by_id_before_code() {
+        let lookup = namespaces_by_id_or_code(&crate::sql::dialect::Postgres);
+        // "b1" is one namespace's id and another's code: the id wins, in either row order.
+        let rows = vec![ns_row("a1", "b1"), ns_row("b1", "c1")];
+        for rows in [rows.clone(), rows.into_iter().rev().collect()] {
+            assert_eq!((lookup.pick)(&rows, "b1").unwrap().map(|n| n.code), Some("c1".into()));
+            assert_eq!((lookup.pick)(&rows, "c1").unwrap().map(|n| n.id), Some("b1".into()));
+            assert_eq!((lookup.pick)(&rows, "zz").unwrap(), None);
+        }
+    }
 }

@@ -103,3 +103,45 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// Clients checked concurrently (which a store may look up together) are each told apart:
+/// each creates in its own namespace, is refused in its neighbour's, and a wrong secret
+/// is refused, whatever else is asked at the same time.
+#[tokio::test]
+async fn concurrent_clients_are_each_checked_as_themselves() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir.0);
+    let admin = server.admin();
+    let mut clients = Vec::new();
+    for i in 0..4 {
+        namespace(&admin, &format!("cc-{i}")).await;
+        let ns = format!("cc-{i}");
+        clients.push(create_client(&dir.0, &["--name", &ns, "--namespace", &ns]));
+    }
+    let mut jobs = tokio::task::JoinSet::new();
+    for round in 0..6 {
+        for (i, (id, secret)) in clients.iter().enumerate() {
+            let api = server.as_client(id, secret);
+            let wrong = server.as_client(id, "not-the-secret");
+            jobs.spawn(async move {
+                let own = json!({"nsCode": format!("cc-{i}"), "username": format!("u{round}")});
+                api.post(&format!("{V1}/user"), own).await.expect(201);
+                let next = json!({"nsCode": format!("cc-{}", (i + 1) % 4), "username": format!("x{round}")});
+                api.post(&format!("{V1}/user"), next).await.expect(404);
+                let own = json!({"nsCode": format!("cc-{i}"), "username": format!("w{round}")});
+                wrong.post(&format!("{V1}/user"), own).await.expect(401);
+            });
+        }
+    }
+    while let Some(job) = jobs.join_next().await {
+        job.unwrap();
+    }
+    for i in 0..4 {
+        let filter = urlencode(&format!("nsCode eq \"cc-{i}\""));
+        let users = admin.get(&format!("{V1}/user?filter={filter}&count=100")).await.expect(200).body;
+        let mut names: Vec<&str> =
+            users["resources"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["u0", "u1", "u2", "u3", "u4", "u5"], "namespace cc-{i}");
+    }
+}

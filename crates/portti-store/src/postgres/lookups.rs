@@ -1,0 +1,93 @@
+//! Lookups by key for PostgreSQL outside any transaction: the lookups of one kind that
+//! arrive while others are being answered are answered together, by one statement over an
+//! array of their keys (`= ANY($1)`).
+//!
+//! Authenticating a request and finding the namespace it names are single-row reads that
+//! need no snapshot of their own, but as read transactions each took five round trips
+//! (the pool's ping, `BEGIN`, the statement, `ROLLBACK`, the release ping). A few loader
+//! tasks per kind take turns, as the grouped inserts' writers do; every lookup is answered
+//! by a statement that started after it was asked, so it sees every commit that preceded
+//! the request (a deleted client is refused at once).
+
+use super::{cells, numbered};
+use crate::sql::conn::Cell;
+use crate::sql::db_err;
+use crate::sql::tx::KeyLookup;
+use portti_core::{Error, Result};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// The most keys looked up by one statement.
+const MOST: usize = 512;
+
+/// Loaders taking turns at one kind of lookup.
+const LOADERS: usize = 2;
+
+/// A key waiting for its answer.
+type Asked<V> = (String, oneshot::Sender<Result<V>>);
+
+/// Lookups of one kind.
+pub(super) struct Loader<V> {
+    queue: mpsc::UnboundedSender<Asked<V>>,
+}
+
+impl<V: Clone + Send + 'static> Loader<V> {
+    /// Start the loaders of `lookup` on `pool` (inside a Tokio runtime).
+    pub(super) fn start(pool: PgPool, lookup: KeyLookup<V>) -> Self {
+        let (queue, asked) = mpsc::unbounded_channel();
+        let asked = Arc::new(Mutex::new(asked));
+        let lookup = Arc::new(KeyLookup { sql: numbered(&lookup.sql), ..lookup });
+        for _ in 0..LOADERS {
+            tokio::spawn(load(pool.clone(), lookup.clone(), asked.clone()));
+        }
+        Loader { queue }
+    }
+
+    /// The answer for `key`.
+    pub(super) async fn get(&self, key: &str) -> Result<V> {
+        let (answer, heard) = oneshot::channel();
+        self.queue
+            .send((key.to_string(), answer))
+            .map_err(|_| Error::Unavailable("the store is closing".into()))?;
+        heard.await.map_err(|_| Error::Internal("a lookup was lost".into()))?
+    }
+}
+
+/// One loader: take a turn at the queue, take every key waiting, look them up at once.
+async fn load<V: Clone>(
+    pool: PgPool,
+    lookup: Arc<KeyLookup<V>>,
+    asked: Arc<Mutex<mpsc::UnboundedReceiver<Asked<V>>>>,
+) {
+    loop {
+        let waiting = {
+            let mut asked = asked.lock().await;
+            let Some(first) = asked.recv().await else { return };
+            let mut waiting = vec![first];
+            while waiting.len() < MOST {
+                match asked.try_recv() {
+                    Ok(next) => waiting.push(next),
+                    Err(_) => break,
+                }
+            }
+            waiting
+        };
+        let mut keys: Vec<&str> = waiting.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let answers: HashMap<String, Result<V>> = match rows(&pool, &lookup, &keys).await {
+            Ok(rows) => keys.iter().map(|k| (k.to_string(), (lookup.pick)(&rows, k))).collect(),
+            Err(e) => keys.iter().map(|k| (k.to_string(), Err(e.clone()))).collect(),
+        };
+        for (key, answer) in waiting {
+            let _ = answer.send(answers[&key].clone());
+        }
+    }
+}
+
+async fn rows<V>(pool: &PgPool, lookup: &KeyLookup<V>, keys: &[&str]) -> Result<Vec<Vec<Cell>>> {
+    let rows = sqlx::query(&lookup.sql).bind(keys).fetch_all(pool).await.map_err(db_err)?;
+    rows.iter().map(|r| cells(r, lookup.kinds)).collect()
+}

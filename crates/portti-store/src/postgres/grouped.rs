@@ -10,14 +10,14 @@
 //! or by a user in the same one), each of its users is written again on its own, so that
 //! a call fails only for its own user's fault.
 
+use super::turns::{self, Turns};
 use super::PgConn;
 use crate::sql::db_err;
 use crate::sql::tx::SqlTx;
 use crate::{Tx, WholeUser};
 use portti_core::{Error, Result};
 use sqlx::PgPool;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// The most users written in one transaction.
 const MOST: usize = 256;
@@ -39,39 +39,22 @@ pub(super) struct Grouped {
 impl Grouped {
     /// Start the writers on `pool` (inside a Tokio runtime).
     pub(super) fn start(pool: PgPool) -> Self {
-        let (queue, waiting) = mpsc::unbounded_channel();
-        let waiting = Arc::new(Mutex::new(waiting));
+        let (queue, turns) = turns::queue();
         for _ in 0..WRITERS {
-            tokio::spawn(write_groups(pool.clone(), waiting.clone()));
+            tokio::spawn(write_groups(pool.clone(), turns.clone()));
         }
         Grouped { queue }
     }
 
     /// Write `user`; returns once it is durable (or refused).
     pub(super) async fn insert(&self, user: WholeUser) -> Result<()> {
-        let (outcome, heard) = oneshot::channel();
-        self.queue
-            .send(Waiting { user, outcome })
-            .map_err(|_| Error::Unavailable("the store is closing".into()))?;
-        heard.await.map_err(|_| Error::Internal("a grouped insert was lost".into()))?
+        turns::ask(&self.queue, |outcome| Waiting { user, outcome }).await
     }
 }
 
 /// One writer: take a turn at the queue, take everything waiting, write it.
-async fn write_groups(pool: PgPool, waiting: Arc<Mutex<mpsc::UnboundedReceiver<Waiting>>>) {
-    loop {
-        let mut group = {
-            let mut waiting = waiting.lock().await;
-            let Some(first) = waiting.recv().await else { return };
-            let mut group = vec![first];
-            while group.len() < MOST {
-                match waiting.try_recv() {
-                    Ok(next) => group.push(next),
-                    Err(_) => break,
-                }
-            }
-            group
-        };
+async fn write_groups(pool: PgPool, turns: Turns<Waiting>) {
+    while let Some(mut group) = turns.take(MOST).await {
         // Every group claims its usernames in one order, so two groups racing for the same
         // names wait for each other instead of deadlocking.
         group.sort_by_cached_key(|w| (w.user.user.ns_code.clone(), w.user.user.username.to_lowercase()));

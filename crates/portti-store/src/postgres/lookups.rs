@@ -9,15 +9,16 @@
 //! by a statement that started after it was asked, so it sees every commit that preceded
 //! the request (a deleted client is refused at once).
 
+use super::turns::{self, Turns};
 use super::{cells, numbered};
 use crate::sql::conn::Cell;
 use crate::sql::db_err;
 use crate::sql::tx::KeyLookup;
-use portti_core::{Error, Result};
+use portti_core::Result;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// The most keys looked up by one statement.
 const MOST: usize = 512;
@@ -36,44 +37,23 @@ pub(super) struct Loader<V> {
 impl<V: Clone + Send + 'static> Loader<V> {
     /// Start the loaders of `lookup` on `pool` (inside a Tokio runtime).
     pub(super) fn start(pool: PgPool, lookup: KeyLookup<V>) -> Self {
-        let (queue, asked) = mpsc::unbounded_channel();
-        let asked = Arc::new(Mutex::new(asked));
+        let (queue, turns) = turns::queue();
         let lookup = Arc::new(KeyLookup { sql: numbered(&lookup.sql), ..lookup });
         for _ in 0..LOADERS {
-            tokio::spawn(load(pool.clone(), lookup.clone(), asked.clone()));
+            tokio::spawn(load(pool.clone(), lookup.clone(), turns.clone()));
         }
         Loader { queue }
     }
 
     /// The answer for `key`.
     pub(super) async fn get(&self, key: &str) -> Result<V> {
-        let (answer, heard) = oneshot::channel();
-        self.queue
-            .send((key.to_string(), answer))
-            .map_err(|_| Error::Unavailable("the store is closing".into()))?;
-        heard.await.map_err(|_| Error::Internal("a lookup was lost".into()))?
+        turns::ask(&self.queue, |answer| (key.to_string(), answer)).await
     }
 }
 
 /// One loader: take a turn at the queue, take every key waiting, look them up at once.
-async fn load<V: Clone>(
-    pool: PgPool,
-    lookup: Arc<KeyLookup<V>>,
-    asked: Arc<Mutex<mpsc::UnboundedReceiver<Asked<V>>>>,
-) {
-    loop {
-        let waiting = {
-            let mut asked = asked.lock().await;
-            let Some(first) = asked.recv().await else { return };
-            let mut waiting = vec![first];
-            while waiting.len() < MOST {
-                match asked.try_recv() {
-                    Ok(next) => waiting.push(next),
-                    Err(_) => break,
-                }
-            }
-            waiting
-        };
+async fn load<V: Clone>(pool: PgPool, lookup: Arc<KeyLookup<V>>, turns: Turns<Asked<V>>) {
+    while let Some(waiting) = turns.take(MOST).await {
         let mut keys: Vec<&str> = waiting.iter().map(|(k, _)| k.as_str()).collect();
         keys.sort_unstable();
         keys.dedup();

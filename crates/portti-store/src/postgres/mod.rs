@@ -199,6 +199,7 @@ mod grouped;
 mod lookups;
 #[cfg(test)]
 mod plans;
+mod turns;
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,8 @@ pub struct Flags {
     /// Where the SQLite file lives [default: ./portti-data].
     #[arg(long, env = "PORTTI_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// sqlite://PATH [default: sqlite://<data-dir>/portti.db].
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DATABASE, the same binary serves both
+    /// [default: sqlite://<data-dir>/portti.db].
     #[arg(long, env = "PORTTI_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// argon2id memory in KiB [default: 19456].

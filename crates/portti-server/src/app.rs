@@ -3,7 +3,7 @@
 use crate::dialect::Dialect;
 use crate::extract::BODY_LIMIT;
 use crate::ops::metrics::{self, Metrics};
-use crate::scim::{ScimError, ScimType};
+use crate::scim::ScimError;
 use crate::v1::{self, V1};
 use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -131,8 +131,7 @@ fn error_at(path: &str, status: StatusCode, message: String) -> Response {
     if path.starts_with(crate::accounts::BASE) {
         crate::accounts::error_body(status, message)
     } else if path.starts_with(crate::scim::BASE) {
-        let scim_type = (status == StatusCode::PAYLOAD_TOO_LARGE).then_some(ScimType::TooMany);
-        ScimError { status, scim_type, detail: message }.into_response()
+        ScimError::status(status, message).into_response()
     } else {
         v1::error_body(status, message)
     }

@@ -46,12 +46,12 @@ impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         // Basic credentials are checked by a lookup of their client alone (which a store may
         // answer together with concurrent ones), not in a read transaction of the request's.
-        let caller = match bearer_token(authorization(parts)?) {
-            Some(_) => AuthReading::<D>::from_request_parts(parts, state).await?.0,
-            None => {
-                let (id, secret) = basic_credentials(authorization(parts)?)?;
-                state.dir.authenticate_client(&id, &secret).await?
-            }
+        let header = authorization(parts)?;
+        let caller = if bearer_token(header).is_some() {
+            AuthReading::<D>::from_request_parts(parts, state).await?.0
+        } else {
+            let (id, secret) = basic_credentials(header)?;
+            state.dir.authenticate_client(&id, &secret).await?
         };
         Ok(Auth(caller, PhantomData))
     }

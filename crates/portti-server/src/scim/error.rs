@@ -63,9 +63,10 @@ impl ScimError {
         ScimError { status: StatusCode::BAD_REQUEST, scim_type: Some(scim_type), detail: detail.into() }
     }
 
-    /// An error of any status without a `scimType`.
+    /// An error of any status, with the `scimType` the status alone implies (`tooMany` for 413).
     pub fn status(status: StatusCode, detail: impl Into<String>) -> Self {
-        ScimError { status, scim_type: None, detail: detail.into() }
+        let scim_type = (status == StatusCode::PAYLOAD_TOO_LARGE).then_some(ScimType::TooMany);
+        ScimError { status, scim_type, detail: detail.into() }
     }
 
     /// The error's JSON body.
@@ -84,13 +85,13 @@ impl ScimError {
     /// The directory's error, with the `scimType` its status implies and `bad` for 400s.
     pub fn from_directory(error: &Error, bad: ScimType) -> Self {
         let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let scim_type = match status {
-            StatusCode::BAD_REQUEST => Some(bad),
-            StatusCode::CONFLICT => Some(ScimType::Uniqueness),
-            StatusCode::PAYLOAD_TOO_LARGE => Some(ScimType::TooMany),
-            _ => None,
-        };
-        ScimError { status, scim_type, detail: error.to_string() }
+        let mut e = ScimError::status(status, error.to_string());
+        match status {
+            StatusCode::BAD_REQUEST => e.scim_type = Some(bad),
+            StatusCode::CONFLICT => e.scim_type = Some(ScimType::Uniqueness),
+            _ => {}
+        }
+        e
     }
 }
 

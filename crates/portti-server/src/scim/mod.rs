@@ -149,8 +149,10 @@ impl<S: Send + Sync> FromRequest<S> for Body {
         Bytes::from_request(req, state).await.map(Body).map_err(|e| {
             let status = e.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                let detail = format!("the request body is larger than {} bytes", schema::MAX_PAYLOAD);
-                ScimError { status, scim_type: Some(ScimType::TooMany), detail }
+                ScimError::status(
+                    status,
+                    format!("the request body is larger than {} bytes", schema::MAX_PAYLOAD),
+                )
             } else {
                 ScimError::status(status, e.body_text())
             }

@@ -529,16 +529,16 @@ pub(crate) fn namespaces_by_id_or_code(d: &dyn SqlDialect) -> KeyLookup<Option<N
         sql: format!("{} WHERE n.id = ANY(?1) OR n.code = ANY(?1)", namespace_select(d)),
         kinds: NAMESPACE_KINDS,
         pick: |rows, key| {
-            let mut found = None;
-            for r in rows {
-                let ns = namespace_row(r)?;
-                if ns.id == key || (ns.code == key && found.is_none()) {
-                    found = Some(ns);
-                }
-            }
-            Ok(found)
+            let found = rows.iter().map(|r| namespace_row(r)).collect::<Result<Vec<_>>>()?;
+            Ok(id_before_code(found.into_iter().filter(|ns| ns.id == key || ns.code == key), key))
         },
     }
+}
+
+/// Of the namespaces found by `key` as an id or a code, the one whose id it is, else the one
+/// whose code it is.
+fn id_before_code(found: impl Iterator<Item = Namespace>, key: &str) -> Option<Namespace> {
+    found.max_by_key(|ns| ns.id == key)
 }
 
 fn conflict(e: Error, msg: impl FnOnce() -> String) -> Error {
@@ -626,7 +626,7 @@ impl<C: Conn + 'static> Tx for SqlTx<C> {
         let sql = format!("{select} WHERE n.id = ?1 UNION ALL {select} WHERE n.code = ?1 AND n.id <> ?1");
         let rows = self.conn.rows(&sql, &[text(id_or_code)], NAMESPACE_KINDS).await?;
         let found = rows.iter().map(|r| namespace_row(r)).collect::<Result<Vec<_>>>()?;
-        Ok(found.into_iter().max_by_key(|ns| ns.id == id_or_code))
+        Ok(id_before_code(found.into_iter(), id_or_code))
     }
 
     async fn find_namespaces(&mut self, q: &Query) -> Result<Page<Namespace>> {

@@ -49,6 +49,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Open (creating if needed) the database at `url` and bring its schema up to date.
     pub async fn open(url: &str, options: &OpenOptions) -> Result<Self> {
+        native::configure_library();
         let base = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::bad(format!("bad SQLite URL {url}: {e}")))?
             .create_if_missing(true)

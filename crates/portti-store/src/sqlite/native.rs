@@ -7,6 +7,20 @@ use portti_core::{Error, Result};
 use rusqlite::types::{Null, ValueRef};
 use rusqlite::{ffi, Connection, Statement};
 
+/// Configure the SQLite library once, before the process opens its first database: no
+/// memory statistics, which SQLite otherwise keeps under one process-wide mutex taken on
+/// every allocation (a tenth of a bulk import's time, and contention between the threads
+/// that read). Too late, once a database is open, it changes nothing (and is harmless).
+pub fn configure_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called with an option and the argument it documents
+        // (an int), before any other SQLite call of this process (ONCE, from the store's
+        // opening); SQLite refuses it harmlessly (SQLITE_MISUSE) after initialization.
+        let _ = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::os::raw::c_int) };
+    });
+}
+
 /// Prepared statements kept per connection (a request uses a handful; an import more).
 pub const STATEMENT_CACHE: usize = 128;
 

@@ -9,13 +9,14 @@
 //! by a statement that started after it was asked, so it sees every commit that preceded
 //! the request (a deleted client is refused at once).
 
+use super::own::OwnConnection;
+use super::stale::db_err;
 use super::turns::{self, Turns};
 use super::{cells, numbered};
 use crate::sql::conn::Cell;
-use crate::sql::db_err;
 use crate::sql::tx::KeyLookup;
 use portti_core::Result;
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -35,12 +36,13 @@ pub(super) struct Loader<V> {
 }
 
 impl<V: Clone + Send + 'static> Loader<V> {
-    /// Start the loaders of `lookup` on `pool` (inside a Tokio runtime).
-    pub(super) fn start(pool: PgPool, lookup: KeyLookup<V>) -> Self {
+    /// Start the loaders of `lookup`, each with a connection of its own to `options`
+    /// (inside a Tokio runtime).
+    pub(super) fn start(options: &PgConnectOptions, lookup: KeyLookup<V>) -> Self {
         let (queue, turns) = turns::queue();
         let lookup = Arc::new(KeyLookup { sql: numbered(&lookup.sql), ..lookup });
         for _ in 0..LOADERS {
-            tokio::spawn(load(pool.clone(), lookup.clone(), turns.clone()));
+            tokio::spawn(load(OwnConnection::new(options.clone()), lookup.clone(), turns.clone()));
         }
         Loader { queue }
     }
@@ -52,12 +54,12 @@ impl<V: Clone + Send + 'static> Loader<V> {
 }
 
 /// One loader: take a turn at the queue, take every key waiting, look them up at once.
-async fn load<V: Clone>(pool: PgPool, lookup: Arc<KeyLookup<V>>, turns: Turns<Asked<V>>) {
+async fn load<V: Clone>(mut conn: OwnConnection, lookup: Arc<KeyLookup<V>>, turns: Turns<Asked<V>>) {
     while let Some(waiting) = turns.take(MOST).await {
         let mut keys: Vec<&str> = waiting.iter().map(|(k, _)| k.as_str()).collect();
         keys.sort_unstable();
         keys.dedup();
-        let answers: HashMap<String, Result<V>> = match rows(&pool, &lookup, &keys).await {
+        let answers: HashMap<String, Result<V>> = match rows(&mut conn, &lookup, &keys).await {
             Ok(rows) => keys.iter().map(|k| (k.to_string(), (lookup.pick)(&rows, k))).collect(),
             Err(e) => keys.iter().map(|k| (k.to_string(), Err(e.clone()))).collect(),
         };
@@ -67,7 +69,9 @@ async fn load<V: Clone>(pool: PgPool, lookup: Arc<KeyLookup<V>>, turns: Turns<As
     }
 }
 
-async fn rows<V>(pool: &PgPool, lookup: &KeyLookup<V>, keys: &[&str]) -> Result<Vec<Vec<Cell>>> {
-    let rows = sqlx::query(&lookup.sql).bind(keys).fetch_all(pool).await.map_err(db_err)?;
-    rows.iter().map(|r| cells(r, lookup.kinds)).collect()
+async fn rows<V>(conn: &mut OwnConnection, lookup: &KeyLookup<V>, keys: &[&str]) -> Result<Vec<Vec<Cell>>> {
+    let ready = conn.ready().await?;
+    let rows = sqlx::query(&lookup.sql).bind(keys).fetch_all(ready).await.map_err(db_err);
+    conn.ended(rows.as_ref().err());
+    rows?.iter().map(|r| cells(r, lookup.kinds)).collect()
 }

@@ -3,7 +3,7 @@
 use crate::sql::conn::{Cell, Conn, Kind};
 use crate::sql::dialect::{self, SqlDialect};
 use crate::sql::tx::{self, SqlTx};
-use crate::sql::{db_err, Bind};
+use crate::sql::Bind;
 use crate::{OpenOptions, PoolStats, Store, Tx, WholeUser};
 use async_trait::async_trait;
 use grouped::Grouped;
@@ -13,18 +13,18 @@ use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
+use stale::db_err;
 use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// A pooled connection idle for longer than this is tested before it is used again.
-const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
-
 /// The PostgreSQL store: a connection pool; the database serialises what must be.
 pub struct PgStore {
     pool: PgPool,
+    /// Where the workers below open their own connections.
+    connect: PgConnectOptions,
     /// Single-user inserts written together; started at the first.
     grouped: OnceLock<Grouped>,
     /// Lookups of clients and namespaces answered together; started at the first.
@@ -40,8 +40,8 @@ struct Lookups {
 impl PgStore {
     fn lookups(&self) -> &Lookups {
         self.lookups.get_or_init(|| Lookups {
-            clients: Loader::start(self.pool.clone(), tx::clients_by_id(&dialect::Postgres)),
-            namespaces: Loader::start(self.pool.clone(), tx::namespaces_by_id_or_code(&dialect::Postgres)),
+            clients: Loader::start(&self.connect, tx::clients_by_id(&dialect::Postgres)),
+            namespaces: Loader::start(&self.connect, tx::namespaces_by_id_or_code(&dialect::Postgres)),
         })
     }
 }
@@ -56,20 +56,18 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(5))
-            // A connection is tested before use only after a pause, when the server may
-            // have gone away meanwhile; busy connections are not (a round trip of their own
-            // before every transaction was a tenth of a create's cost). Every connection is
-            // still tested when it returns to the pool.
+            // Tested before use only when it may be stale (see `stale`); sqlx tests every
+            // connection returned to the pool as well.
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    if meta.idle_for > TEST_AFTER_IDLE {
+                    if stale::needs_test(meta.idle_for) {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)
                 })
             })
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(|e| Error::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
         if options.migrate {
@@ -80,7 +78,7 @@ impl PgStore {
         } else {
             check_schema(&pool).await?;
         }
-        Ok(PgStore { pool, grouped: OnceLock::new(), lookups: OnceLock::new() })
+        Ok(PgStore { pool, connect, grouped: OnceLock::new(), lookups: OnceLock::new() })
     }
 }
 
@@ -110,7 +108,7 @@ impl Store for PgStore {
     }
 
     async fn insert_one_user(&self, user: WholeUser) -> Result<()> {
-        self.grouped.get_or_init(|| Grouped::start(self.pool.clone())).insert(user).await
+        self.grouped.get_or_init(|| Grouped::start(&self.connect)).insert(user).await
     }
 
     async fn lookup_client(&self, id: &str) -> Result<Option<(ManagementClient, String)>> {
@@ -139,11 +137,11 @@ impl Store for PgStore {
     }
 }
 
-/// An open PostgreSQL transaction.
-struct PgConn(Transaction<'static, Postgres>);
+/// An open PostgreSQL transaction: on a pooled connection, or a worker's own.
+struct PgConn<'c>(Transaction<'c, Postgres>);
 
 #[async_trait]
-impl Conn for PgConn {
+impl Conn for PgConn<'_> {
     fn dialect(&self) -> &'static dyn SqlDialect {
         &dialect::Postgres
     }
@@ -212,8 +210,10 @@ fn cells(row: &PgRow, kinds: &[Kind]) -> Result<Vec<Cell>> {
 
 mod grouped;
 mod lookups;
+mod own;
 #[cfg(test)]
 mod plans;
+mod stale;
 mod turns;
 
 #[cfg(test)]

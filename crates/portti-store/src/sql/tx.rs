@@ -1,6 +1,7 @@
 //! The directory's reads and writes, written once for every SQL backend.
 
 mod bulk;
+pub(crate) use bulk::{insert_refused, insert_users_at_once};
 mod templates;
 mod verification;
 
@@ -558,7 +559,7 @@ fn page<T>(q: &Query, total: u64, rows: Vec<Vec<Cell>>, f: fn(&[Cell]) -> Result
 }
 
 #[async_trait]
-impl<C: Conn + 'static> Tx for SqlTx<C> {
+impl<C: Conn> Tx for SqlTx<C> {
     async fn commit(self: Box<Self>) -> Result<()> {
         self.conn.commit().await
     }

@@ -179,7 +179,8 @@ async fn losing_the_database_answers_503_and_recovers() {
         assert!(Instant::now() < deadline, "no recovery: {}", r.text);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    api.post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "after"})).await.expect(201);
+    let after = api.post(&format!("{V1}/user"), json!({"nsCode": "default", "username": "after"})).await;
+    assert_eq!(after.status.as_u16(), 201, "{}\n{}", after.text, server.log());
     let users = api.get(&format!("{V1}/user?count=10")).await.expect(200).body;
     let names: Vec<&str> =
         users["resources"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();

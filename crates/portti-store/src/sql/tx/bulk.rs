@@ -141,6 +141,8 @@ struct Plan<'a> {
     carried: Vec<Vec<Bind>>,
     /// Groups gaining members, raised once at the end.
     groups: Option<Vec<String>>,
+    /// Values bound before this plan's next statement (statements made to be run as one).
+    bound_before: usize,
 }
 
 impl<'a> Plan<'a> {
@@ -148,7 +150,7 @@ impl<'a> Plan<'a> {
         let mut groups: Vec<String> = users.iter().flat_map(|w| w.user.member_of.iter().cloned()).collect();
         groups.sort_unstable();
         groups.dedup();
-        Plan { users, d, table: 0, next_user: 0, carried: Vec::new(), groups: Some(groups) }
+        Plan { users, d, table: 0, next_user: 0, carried: Vec::new(), groups: Some(groups), bound_before: 0 }
     }
 
     /// The next statement, or `None` when everything is written.
@@ -180,7 +182,9 @@ impl<'a> Plan<'a> {
                 let cells: Vec<String> = columns
                     .iter()
                     .enumerate()
-                    .map(|(c, (_, doc))| self.d.bulk_param(r * columns.len() + c + 1, *doc))
+                    .map(|(c, (_, doc))| {
+                        self.d.bulk_param(self.bound_before + r * columns.len() + c + 1, *doc)
+                    })
                     .collect();
                 format!("({})", cells.join(", "))
             })
@@ -195,10 +199,42 @@ impl<'a> Plan<'a> {
         groups.truncate(MAX_BINDS);
         let sql = format!(
             "UPDATE groups SET revision = revision + 1 WHERE id IN ({})",
-            marks(self.d, 1, groups.len())
+            marks(self.d, self.bound_before + 1, groups.len())
         );
         Statement { sql, binds: groups.into_iter().map(Bind::Text).collect() }
     }
+}
+
+/// Why inserting users failed, told as the caller needs it.
+pub(crate) fn insert_refused(e: Error) -> Error {
+    match e {
+        Error::Conflict(_) => Error::Conflict("a user id or username is already taken".into()),
+        other => other,
+    }
+}
+
+/// One statement that writes `users` whole, for PostgreSQL (which runs the inserts of a
+/// statement's `WITH` clauses as parts of it): run outside a transaction, it is one round
+/// trip that commits everything or nothing. `None` when there is nothing to write or the
+/// statement would bind too many values.
+pub(crate) fn insert_users_at_once(
+    users: &[WholeUser],
+    d: &'static dyn SqlDialect,
+) -> Result<Option<(String, Vec<Bind>)>> {
+    let mut plan = Plan::new(users, d);
+    let (mut parts, mut binds) = (Vec::new(), Vec::new());
+    while let Some(statement) = plan.next_statement()? {
+        binds.extend(statement.binds);
+        if binds.len() > MAX_BINDS {
+            return Ok(None);
+        }
+        plan.bound_before = binds.len();
+        parts.push(statement.sql);
+    }
+    let Some(last) = parts.pop() else { return Ok(None) };
+    let with: Vec<String> = parts.iter().enumerate().map(|(i, sql)| format!("w{i} AS ({sql})")).collect();
+    let sql = if with.is_empty() { last } else { format!("WITH {} {last}", with.join(", ")) };
+    Ok(Some((sql, binds)))
 }
 
 impl<C: Conn> SqlTx<C> {
@@ -231,10 +267,7 @@ impl<C: Conn> SqlTx<C> {
     }
 
     async fn run_insert(&mut self, statement: &Statement) -> Result<()> {
-        self.conn.exec(&statement.sql, &statement.binds).await.map(drop).map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict("a user id or username is already taken".into()),
-            other => other,
-        })
+        self.conn.exec(&statement.sql, &statement.binds).await.map(drop).map_err(insert_refused)
     }
 
     /// Statistics after bulk inserts; see [`crate::Tx::refresh_statistics`].
@@ -413,5 +446,20 @@ mod tests {
         let rows: usize =
             statements.iter().filter(|s| s.sql.contains("user_emails")).map(|s| s.binds.len() / 3).sum();
         assert_eq!(rows, 5000);
+    }
+
+    #[test]
+    fn users_at_once_number_their_values_on_across_the_inserts() {
+        let users: Vec<WholeUser> = (0..3).map(|i| whole(&format!("u{i}"), 1, &[])).collect();
+        let (sql, binds) = insert_users_at_once(&users, &Postgres).unwrap().unwrap();
+        assert!(sql.starts_with("WITH w0 AS (INSERT INTO users "), "{sql}");
+        assert!(sql
+            .contains(") INSERT INTO user_emails (user_id, address_lower, position) VALUES (?34, ?35, ?36)"));
+        assert!(sql.ends_with("(?40, ?41, ?42)"), "{sql}");
+        assert_eq!(binds.len(), 3 * 11 + 3 * 3);
+        assert_eq!(binds[33], text("u0"));
+        assert!(insert_users_at_once(&[], &Postgres).unwrap().is_none());
+        let many: Vec<WholeUser> = (0..3000).map(|i| whole(&format!("u{i}"), 1, &[])).collect();
+        assert!(insert_users_at_once(&many, &Postgres).unwrap().is_none(), "over the bind limit");
     }
 }

@@ -61,7 +61,7 @@ fn template_row(r: &[Cell]) -> Result<EmailTemplate> {
     Ok(t)
 }
 
-impl<C: Conn + 'static> SqlTx<C> {
+impl<C: Conn> SqlTx<C> {
     pub(super) async fn insert_template(&mut self, t: &EmailTemplate) -> Result<()> {
         let (created, modified) = rows::meta_ms(&t.meta);
         let sql = format!(

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 /// Attempts at a batch while the store is busy (pauses of 0.1, 0.2, ... 1.6 s between).
 const BUSY_ATTEMPTS: u32 = 6;
@@ -56,6 +57,15 @@ impl ReadBatch {
     /// Whether it holds no line.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// What its lines claim that another line may claim too: the ids and the (lowercased)
+    /// usernames they give. Two batches that share none can be written at the same time
+    /// with the outcome of writing them one after the other.
+    pub fn claims(&self) -> HashSet<String> {
+        let ids = self.records.iter().filter(|r| r.given_id).map(|r| r.whole.user.id.clone());
+        let names = self.records.iter().filter_map(|r| r.username.as_ref()).map(|u| u.to_lowercase());
+        ids.chain(names).collect()
     }
 
     /// Refuse a line the reader could not even hand over (say, one that is not text).
@@ -102,14 +112,29 @@ pub struct Import {
     reader: ImportReader,
     strict: bool,
     /// Ids given in the file that this import wrote, to tell an id the file repeats from
-    /// one imported before (12 bytes each: ids are 24 hex digits).
-    written: HashSet<[u8; 12]>,
+    /// one imported before (12 bytes each: ids are 24 hex digits); shared by the batches
+    /// being written at once.
+    written: Mutex<HashSet<[u8; 12]>>,
 }
 
 impl Import {
     /// The reader of this import's lines.
     pub fn reader(&self) -> ImportReader {
         self.reader.clone()
+    }
+
+    /// How many batches to write at once: one for a strict import (it stops at the first
+    /// bad line, so batches go in file order), else as many as the store takes.
+    pub fn writers(&self, dir: &Directory) -> usize {
+        if self.strict {
+            1
+        } else {
+            dir.store.bulk_writers().max(1)
+        }
+    }
+
+    fn lock_written(&self) -> std::sync::MutexGuard<'_, HashSet<[u8; 12]>> {
+        self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -118,12 +143,11 @@ impl Directory {
     pub async fn start_import(&self, ns_code: &str, strict: bool) -> Result<Import> {
         let ns = namespace(self.read().await?.as_mut(), ns_code).await?;
         let reader = ImportReader { ns, now: time::format_ms(time::now_ms()) };
-        Ok(Import { reader, strict, written: HashSet::new() })
+        Ok(Import { reader, strict, written: Mutex::default() })
     }
 
     /// End an import: let the store's planner see the new users.
-    pub async fn finish_import(&self, import: Import) -> Result<()> {
-        drop(import);
+    pub async fn finish_import(&self, _import: &Import) -> Result<()> {
         let mut tx = self.write().await?;
         tx.refresh_statistics().await?;
         tx.commit().await
@@ -132,7 +156,7 @@ impl Directory {
     /// Write a batch of read lines in one transaction: users whose id is already in the
     /// namespace are skipped, lines whose id or username is taken are refused, missing
     /// groups are created. With `strict`, nothing from the first bad line on is written.
-    pub async fn import_batch(&self, import: &mut Import, batch: ReadBatch) -> Result<BatchReport> {
+    pub async fn import_batch(&self, import: &Import, batch: ReadBatch) -> Result<BatchReport> {
         let mut report = BatchReport { failures: batch.failures, ..Default::default() };
         let first_bad = report.failures.iter().map(|f| f.line).min();
         let records: Vec<Record> = batch
@@ -156,7 +180,7 @@ impl Directory {
     /// fails it all (and changes nothing).
     async fn write_records(
         &self,
-        import: &mut Import,
+        import: &Import,
         records: &[Record],
         report: &mut BatchReport,
     ) -> Result<()> {
@@ -172,8 +196,11 @@ impl Directory {
             .filter_map(|w| id_bytes(&w.user.id))
             .collect();
         tx.insert_users(staged).await?;
+        // Before the commit: a batch written at the same time that repeats one of these ids
+        // must find it here once it finds it in the store. (If the commit fails, the ids
+        // are not in the store, and nothing looks here for them.)
+        import.lock_written().extend(written);
         tx.commit().await?;
-        import.written.extend(written);
         report.imported += outcome.imported;
         report.skipped += outcome.skipped;
         report.failures.extend(outcome.failures);
@@ -185,7 +212,7 @@ impl Directory {
     /// or briefly unreachable: a failed attempt changed nothing.
     async fn write_records_retrying(
         &self,
-        import: &mut Import,
+        import: &Import,
         records: &[Record],
         report: &mut BatchReport,
     ) -> Result<()> {
@@ -204,7 +231,7 @@ impl Directory {
     /// After a batch met a concurrent writer: each record in a transaction of its own.
     async fn write_one_by_one(
         &self,
-        import: &mut Import,
+        import: &Import,
         records: &[Record],
         report: &mut BatchReport,
     ) -> Result<()> {
@@ -285,7 +312,7 @@ async fn screen_ids<'r>(
         let id = r.whole.user.id.as_str();
         let refusal = match (stored.get(id), seen.get(id)) {
             (_, Some(first)) => Some(format!("id {id} is listed twice (first on line {first})")),
-            (Some(_), None) if id_bytes(id).is_some_and(|b| import.written.contains(&b)) => {
+            (Some(_), None) if id_bytes(id).is_some_and(|b| import.lock_written().contains(&b)) => {
                 Some(format!("id {id} is listed twice"))
             }
             (Some(ns), None) if *ns == import.reader.ns.code => {

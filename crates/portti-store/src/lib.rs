@@ -132,6 +132,11 @@ pub trait Store: Send + Sync + 'static {
     async fn lookup_namespace(&self, id_or_code: &str) -> Result<Option<Namespace>> {
         self.read().await?.namespace(id_or_code).await
     }
+    /// How many bulk-import transactions are best written at once: one where writes are
+    /// serialised anyway (SQLite), more where the database writes in parallel.
+    fn bulk_writers(&self) -> usize {
+        1
+    }
     /// Whether the store answers.
     async fn ping(&self) -> Result<()>;
     /// Pool figures.

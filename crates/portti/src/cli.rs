@@ -220,7 +220,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Import { file, namespace, strict, batch } => {
             let settings = Settings::resolve(&cli.flags, &ServeFlags::default())?;
             let dir = open_directory(&settings, None, &OpenOptions::bulk_load()).await?;
-            let out = crate::transfer::import(&dir, &file, &namespace, strict, batch as usize).await;
+            let dir = std::sync::Arc::new(dir);
+            let out = crate::transfer::import(dir.clone(), &file, &namespace, strict, batch as usize).await;
             dir.store().close().await;
             out
         }

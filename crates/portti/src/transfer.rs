@@ -2,11 +2,15 @@
 
 use crate::progress::Progress;
 use portti_service::{BatchReport, Directory, ImportReader, ReadBatch};
+use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
+use tokio::task::{JoinError, JoinHandle};
 
 /// Users read per export page.
 const EXPORT_PAGE: u32 = 1000;
@@ -18,16 +22,20 @@ const BOM: &[u8] = b"\xef\xbb\xbf";
 const READ_AHEAD: usize = 2;
 
 /// Import `file` into namespace `ns`, `batch` lines per transaction; bad lines are reported
-/// on stderr by number and passed over, or stop the import when `strict`.
+/// on stderr by number and passed over, or stop the import when `strict`. Batches are
+/// written as many at once as the store takes (see [`Import::writers`]), and reported in
+/// file order; a batch that repeats an id or a username of the one before is written after
+/// it, so that the line first in the file is the one imported.
 pub async fn import(
-    dir: &Directory,
+    dir: Arc<Directory>,
     file: &Path,
     ns: &str,
     strict: bool,
     batch: usize,
 ) -> Result<(), String> {
     let started = Instant::now();
-    let mut import = dir.start_import(ns, strict).await.map_err(|e| e.to_string())?;
+    let import = Arc::new(dir.start_import(ns, strict).await.map_err(|e| e.to_string())?);
+    let writers = import.writers(&dir);
     let mut progress = Progress::new();
     let total = if progress.is_drawn() { count_lines(file)? } else { 0 };
     let input = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
@@ -38,29 +46,48 @@ pub async fn import(
         .spawn(move || read_batches(BufReader::new(input), reader, batch.max(1), send))
         .map_err(|e| format!("cannot start reading: {e}"))?;
     let mut tally = Tally::default();
-    let outcome: Result<(), String> = loop {
-        let (lines_done, read) = match batches.recv().await {
-            None => break Ok(()),
-            Some(Err(e)) => break Err(e),
-            Some(Ok(read)) => read,
-        };
-        let report = match dir.import_batch(&mut import, read).await {
-            Ok(report) => report,
-            Err(e) => break Err(format!("{e} (the batch in progress was not written)")),
-        };
-        for f in &report.failures {
-            progress.note(&format!("line {}: {}", f.line, f.reason));
+    // Batches being written: lines read up to each, what it claims, its outcome to come.
+    let mut writing: VecDeque<(u64, HashSet<String>, Written)> = VecDeque::new();
+    let mut read_all = false;
+    let mut next: Option<(u64, ReadBatch)> = None;
+    let mut outcome: Result<(), String> = Ok(());
+    while outcome.is_ok() {
+        if let Some((lines_done, read)) = next.take() {
+            let claims = read.claims();
+            let apart = writing.iter().all(|(_, claimed, _)| claimed.is_disjoint(&claims));
+            if writing.is_empty() || (writing.len() < writers && apart) {
+                let (dir, import) = (dir.clone(), import.clone());
+                let written = tokio::spawn(async move { dir.import_batch(&import, read).await });
+                writing.push_back((lines_done, claims, written));
+            } else {
+                next = Some((lines_done, read));
+            }
         }
-        tally.add(&report);
-        progress.show("import", lines_done, total.max(lines_done));
-        if strict && tally.failed > 0 {
-            break Ok(());
+        if next.is_some() || (read_all && !writing.is_empty()) || writing.len() >= writers {
+            let (lines_done, _, written) = writing.pop_front().expect("a batch being written");
+            outcome = tally.add(written.await, &mut progress);
+            progress.show("import", lines_done, total.max(lines_done));
+            if strict && tally.failed > 0 {
+                break;
+            }
+        } else if read_all {
+            break;
+        } else {
+            match batches.recv().await {
+                None => read_all = true,
+                Some(Err(e)) => outcome = Err(e),
+                Some(Ok(read)) => next = Some(read),
+            }
         }
-    };
+    }
+    // Batches already being written when another failed still count.
+    for (_, _, written) in writing {
+        let _ = tally.add(written.await, &mut progress);
+    }
     drop(batches);
     let _ = reading.join();
     let finished = match (&outcome, tally.imported) {
-        (Ok(()), 1..) => dir.finish_import(import).await.map_err(|e| e.to_string()),
+        (Ok(()), 1..) => dir.finish_import(&import).await.map_err(|e| e.to_string()),
         _ => Ok(()),
     };
     progress.note(&tally.summary(started));
@@ -70,6 +97,9 @@ pub async fn import(
         _ => Ok(()),
     }
 }
+
+/// A batch's outcome, once written.
+type Written = JoinHandle<portti_core::Result<BatchReport>>;
 
 /// Lines read, as (lines read so far, the batch) or why reading stopped.
 type ReadOutcome = Result<(u64, ReadBatch), String>;
@@ -141,7 +171,25 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, report: &BatchReport) {
+    /// Count a batch's outcome, noting its bad lines; `Err` if it could not be written.
+    fn add(
+        &mut self,
+        written: Result<portti_core::Result<BatchReport>, JoinError>,
+        progress: &mut Progress,
+    ) -> Result<(), String> {
+        let report = match written {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => return Err(format!("{e} (the batch in progress was not written)")),
+            Err(e) => return Err(format!("writing a batch failed: {e}")),
+        };
+        for f in &report.failures {
+            progress.note(&format!("line {}: {}", f.line, f.reason));
+        }
+        self.count(&report);
+        Ok(())
+    }
+
+    fn count(&mut self, report: &BatchReport) {
         self.imported += report.imported;
         self.skipped += report.skipped;
         self.failed += report.failures.len() as u64;

@@ -1,12 +1,13 @@
 //! Grouped inserts for PostgreSQL: single-user inserts that arrive while others are being
-//! written are written together, in one multi-row statement per table and one `COMMIT`.
+//! written are written together, in one statement (a multi-row insert per table, joined
+//! as `WITH` parts) that commits as it ends.
 //!
 //! PostgreSQL spends most of a create's time on the round trips of its statements
-//! (`BEGIN`, one `INSERT` per table, `COMMIT`), not on the rows. A few writer tasks take
-//! turns at the queue: each takes everything waiting (up to [`MOST`]) and writes it in one
-//! transaction, while the next writer gathers what arrives meanwhile. Every caller hears
-//! of its user only after the commit that holds it has returned, so an answer still
-//! means the user is durable. When a group is refused (a username taken, by another group
+//! (`BEGIN`, one `INSERT` per table, `COMMIT`), not on the rows. A few writer tasks, each
+//! on a connection of its own (see [`super::own`]), take turns at the queue: each takes
+//! everything waiting (up to [`MOST`]) and writes it in one round trip, while the next
+//! writer gathers what arrives meanwhile. Every caller hears of its user only after the
+//! statement that holds it has committed, so an answer still means the user is durable. When a group is refused (a username taken, by another group
 //! or by a user in the same one), each of its users is written again on its own, so that
 //! a call fails only for its own user's fault.
 

@@ -3,12 +3,11 @@
 //!
 //! A worker uses its connection for every turn, many times a second under load; through
 //! the pool, each turn cost two more round trips, as sqlx tests every connection returned
-//! to it. Like the pool's (see `TEST_AFTER_IDLE`), an own connection is tested before use
-//! only after a pause, and one that failed in a way that may have broken it is replaced
-//! at its next use.
+//! to it. Like the pool's, an own connection is tested before use only when it may be
+//! stale (see [`super::stale`]), and one that failed in a way that may have broken it is
+//! replaced at its next use.
 
-use super::stale::db_err;
-use super::stale::needs_test;
+use super::stale::{db_err, needs_test};
 use portti_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::Connection;

@@ -15,8 +15,9 @@ use std::marker::PhantomData;
 /// The authenticated caller of a request in dialect `D`.
 pub struct Auth<D>(pub Caller, PhantomData<fn() -> D>);
 
-/// The authenticated caller with the read transaction that authenticated it, for handlers
-/// that only read: the request then reads in one transaction instead of two.
+/// The authenticated caller with the [`Reading`] that authenticated it, for handlers that
+/// only read: the request then reads in one transaction instead of two (or, on a store
+/// that batches lookups, looks its rows up).
 pub struct AuthReading<D>(pub Caller, pub Reading, PhantomData<fn() -> D>);
 
 impl<D: Dialect> FromRequestParts<AppState> for AuthReading<D> {

@@ -194,10 +194,10 @@ impl Directory {
     /// An account of the service by id, read in `reading`.
     pub async fn account_in(&self, reading: &mut Reading, caller: &Caller, id: &str) -> Result<Account> {
         caller.require(Permission::ACCOUNT_VIEW)?;
-        let tx = &mut reading.0;
-        let ns = service(caller, tx.as_mut()).await?;
-        let user = in_service(caller, tx.as_mut(), &ns, id).await?;
-        load(tx.as_mut(), &mut GroupNames::default(), user).await
+        let tx = reading.tx().await?;
+        let ns = service(caller, &mut *tx).await?;
+        let user = in_service(caller, &mut *tx, &ns, id).await?;
+        load(tx, &mut GroupNames::default(), user).await
     }
 
     /// Create an account in the service, as a user that came in through the Accounts API.

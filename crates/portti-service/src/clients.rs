@@ -136,7 +136,7 @@ impl Directory {
         id: &str,
         secret: &str,
     ) -> Result<Caller> {
-        self.check_client(reading.0.client(id).await?, secret)
+        self.check_client(reading.client(id).await?, secret)
     }
 
     /// The caller `found` (a client and its secret's hash) stands for, if `secret` is its secret.

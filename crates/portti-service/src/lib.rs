@@ -47,6 +47,7 @@ pub use transfer::{BatchReport, Export, Import, ImportReader, LineError, ReadBat
 pub use verification::{LinkOutcome, LinkRequest, SMS_CODE_MINUTES};
 
 use portti_core::filter::Filter;
+use portti_core::model;
 use portti_core::page::PageRequest;
 use portti_core::{Error, Result};
 use portti_store::{Query, Tx};
@@ -75,9 +76,47 @@ pub struct Directory {
     dummy_hash: String,
 }
 
-/// A read transaction that a request keeps from its authentication to its answer, so
-/// that a request that only reads opens one transaction, not two (see `Directory::reading`).
-pub struct Reading(Box<dyn Tx>);
+/// What a request that only reads reads with, from its authentication to its answer: one
+/// read transaction, opened at its first read, so that it opens one transaction, not two
+/// (see `Directory::reading`). On a store that answers single-row lookups together
+/// (PostgreSQL), the caller's client and a user by id are looked up instead, and a request
+/// that reads nothing else opens no transaction at all.
+pub struct Reading {
+    store: Arc<dyn Store>,
+    tx: Option<Box<dyn Tx>>,
+}
+
+impl Reading {
+    /// The read transaction, opened if it is not yet.
+    pub(crate) async fn tx(&mut self) -> Result<&mut dyn Tx> {
+        let tx = match self.tx.take() {
+            Some(tx) => tx,
+            None => self.store.read().await?,
+        };
+        Ok(self.tx.insert(tx).as_mut())
+    }
+
+    /// Whether a row is better looked up than read in the transaction.
+    fn looks_up(&self) -> bool {
+        self.tx.is_none() && self.store.batches_lookups()
+    }
+
+    /// A management client and its secret's hash, by id.
+    pub(crate) async fn client(&mut self, id: &str) -> Result<Option<(model::ManagementClient, String)>> {
+        if self.looks_up() {
+            return self.store.lookup_client(id).await;
+        }
+        self.tx().await?.client(id).await
+    }
+
+    /// A user (not hidden) by id.
+    pub(crate) async fn user(&mut self, id: &str) -> Result<Option<model::User>> {
+        if self.looks_up() {
+            return self.store.lookup_user(id).await;
+        }
+        self.tx().await?.user(id).await
+    }
+}
 
 /// A list request as the dialects pass it: the raw filter text and the page.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +159,7 @@ impl Directory {
 
     /// Begin a [`Reading`].
     pub async fn reading(&self) -> Result<Reading> {
-        Ok(Reading(self.read().await?))
+        Ok(Reading { store: self.store.clone(), tx: None })
     }
 }
 

@@ -216,7 +216,7 @@ impl Directory {
             return Err(invalid());
         }
         let sub = claims["sub"].as_str().ok_or_else(invalid)?;
-        let tx = &mut reading.0;
+        let tx = reading.tx().await?;
         match claims["typ"].as_str() {
             Some("client") => Ok(Caller::client(&tx.client(sub).await?.ok_or_else(invalid)?.0)),
             Some("api") => {

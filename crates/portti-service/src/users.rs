@@ -82,7 +82,7 @@ impl Directory {
     /// [`Directory::user`], reading in `reading`.
     pub async fn user_in(&self, reading: &mut Reading, caller: &Caller, id: &str) -> Result<User> {
         caller.require(Permission::ACCOUNT_VIEW)?;
-        Ok(present::user(caller, reachable(caller, reading.0.as_mut(), id).await?))
+        Ok(present::user(caller, visible(caller, reading.user(id).await?, id)?))
     }
 
     /// A page of the users the caller may see.
@@ -110,7 +110,7 @@ impl Directory {
                 None => mine,
             });
         }
-        Ok(reading.0.find_users(&q).await?.map(|u| present::user(caller, u)))
+        Ok(reading.tx().await?.find_users(&q).await?.map(|u| present::user(caller, u)))
     }
 
     /// Apply a full-object update: absent keys keep their value, `null` clears optional
@@ -262,7 +262,12 @@ pub(crate) async fn delete_user_in(caller: &Caller, tx: &mut dyn Tx, id: &str) -
 
 /// The user, or 404 when it does not exist or lies outside the caller's namespaces.
 pub(crate) async fn reachable(caller: &Caller, tx: &mut dyn Tx, id: &str) -> Result<User> {
-    match tx.user(id).await? {
+    visible(caller, tx.user(id).await?, id)
+}
+
+/// The user `found` by `id`, if the caller may see it; 404 otherwise.
+fn visible(caller: &Caller, found: Option<User>, id: &str) -> Result<User> {
+    match found {
         Some(u) if caller.reaches(&u.ns_code) && caller.sees_user(&u.id) => Ok(u),
         _ => Err(Error::not_found("user", id)),
     }

@@ -132,6 +132,17 @@ pub trait Store: Send + Sync + 'static {
     async fn lookup_namespace(&self, id_or_code: &str) -> Result<Option<Namespace>> {
         self.read().await?.namespace(id_or_code).await
     }
+    /// A user (not hidden) by id, read as [`Store::lookup_client`] reads.
+    async fn lookup_user(&self, id: &str) -> Result<Option<User>> {
+        self.read().await?.user(id).await
+    }
+    /// Whether single-row lookups ([`Store::lookup_client`], [`Store::lookup_user`]) cost
+    /// less than reading the same rows in a read transaction the request opens anyway: where
+    /// concurrent lookups are answered together (PostgreSQL), not where a read transaction
+    /// costs next to nothing (SQLite).
+    fn batches_lookups(&self) -> bool {
+        false
+    }
     /// How many bulk-import transactions are best written at once: one where writes are
     /// serialised anyway (SQLite), more where the database writes in parallel.
     fn bulk_writers(&self) -> usize {

@@ -8,7 +8,7 @@ use crate::{OpenOptions, PoolStats, Store, Tx, WholeUser};
 use async_trait::async_trait;
 use grouped::Grouped;
 use lookups::Loader;
-use portti_core::model::{ManagementClient, Namespace};
+use portti_core::model::{ManagementClient, Namespace, User};
 use portti_core::{Error, Result};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -31,10 +31,12 @@ pub struct PgStore {
     lookups: OnceLock<Lookups>,
 }
 
-/// The loaders of [`Store::lookup_client`] and [`Store::lookup_namespace`].
+/// The loaders of [`Store::lookup_client`], [`Store::lookup_namespace`] and
+/// [`Store::lookup_user`].
 struct Lookups {
     clients: Loader<Option<(ManagementClient, String)>>,
     namespaces: Loader<Option<Namespace>>,
+    users: Loader<Option<User>>,
 }
 
 impl PgStore {
@@ -42,6 +44,7 @@ impl PgStore {
         self.lookups.get_or_init(|| Lookups {
             clients: Loader::start(&self.connect, tx::clients_by_id(&dialect::Postgres)),
             namespaces: Loader::start(&self.connect, tx::namespaces_by_id_or_code(&dialect::Postgres)),
+            users: Loader::start(&self.connect, tx::users_by_id(&dialect::Postgres)),
         })
     }
 }
@@ -117,6 +120,14 @@ impl Store for PgStore {
 
     async fn lookup_namespace(&self, id_or_code: &str) -> Result<Option<Namespace>> {
         self.lookups().namespaces.get(id_or_code).await
+    }
+
+    async fn lookup_user(&self, id: &str) -> Result<Option<User>> {
+        self.lookups().users.get(id).await
+    }
+
+    fn batches_lookups(&self) -> bool {
+        true
     }
 
     /// Two: a single import transaction left a core idle (the backend and Portti take

@@ -524,6 +524,18 @@ pub(crate) fn clients_by_id(d: &dyn SqlDialect) -> KeyLookup<Option<(ManagementC
     }
 }
 
+/// Users (not hidden) by id, as [`Tx::user`] finds one.
+pub(crate) fn users_by_id(d: &dyn SqlDialect) -> KeyLookup<Option<User>> {
+    KeyLookup {
+        sql: format!("{} WHERE u.id = ANY(?1) AND u.hidden = 0", user_select(d)),
+        kinds: REVISED_KINDS,
+        pick: |rows, id| match rows.iter().find(|r| matches!(&r[0], Cell::Text(Some(k)) if k == id)) {
+            Some(r) => user_row(r).map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
 /// Namespaces by id or, failing that, by code, as [`Tx::namespace`] finds one.
 pub(crate) fn namespaces_by_id_or_code(d: &dyn SqlDialect) -> KeyLookup<Option<Namespace>> {
     KeyLookup {

@@ -45,15 +45,9 @@ impl<D: Dialect> FromRequestParts<AppState> for Auth<D> {
     type Rejection = ApiError<D>;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        // Basic credentials are checked by a lookup of their client alone (which a store may
-        // answer together with concurrent ones), not in a read transaction of the request's.
-        let header = authorization(parts)?;
-        let caller = if bearer_token(header).is_some() {
-            AuthReading::<D>::from_request_parts(parts, state).await?.0
-        } else {
-            let (id, secret) = basic_credentials(header)?;
-            state.dir.authenticate_client(&id, &secret).await?
-        };
+        // The reading ends here: on a store that batches lookups, a Basic caller's client
+        // was looked up and no transaction was opened (see `Reading`).
+        let caller = AuthReading::<D>::from_request_parts(parts, state).await?.0;
         Ok(Auth(caller, PhantomData))
     }
 }

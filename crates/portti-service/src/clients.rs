@@ -122,11 +122,9 @@ impl Directory {
     }
 
     /// The caller these Basic credentials belong to; 401 for anything wrong. The client is
-    /// looked up on its own, outside any transaction (see [`Store::lookup_client`]).
-    ///
-    /// [`Store::lookup_client`]: portti_store::Store::lookup_client
+    /// read as a [`Reading`] reads it (looked up, on a store that batches lookups).
     pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<Caller> {
-        self.check_client(self.store.lookup_client(id).await?, secret)
+        self.authenticate_client_in(&mut self.reading().await?, id, secret).await
     }
 
     /// [`Directory::authenticate_client`], reading in `reading`.

@@ -249,7 +249,11 @@ load() {
     line=$(sed -n 's/^BENCH //p' "$OUT/raw/$name.txt")
     [ -n "$line" ] || die "no result from wrk ($name), see $OUT/raw/$name.txt"
     local bad
-    bad=$(jq '.non2xx + .socket_errors' <<<"$line")
+    if [ -n "${ANY_STATUS:-}" ]; then
+        bad=$(jq '.socket_errors' <<<"$line")
+    else
+        bad=$(jq '.non2xx + .socket_errors' <<<"$line")
+    fi
     if [ "$bad" != 0 ]; then
         log "warning: $name: $(jq -r '"\(.non2xx) non-2xx answers, \(.socket_errors) socket errors of \(.requests)"' <<<"$line")"
     fi
@@ -353,6 +357,16 @@ rm -rf "$TMP/raw"
 # ---------------------------------------------------------------- figures
 log "GET user/{id}, $CONNECTIONS connections"
 GET=$(load get "$PORTTI_URL" "$CONNECTIONS" paths.lua "$TMP/get.paths")
+# Two ceilings of the same server (no targets): what a request costs before it reads a user.
+log "ceilings: an unknown path, and GET user/{id} of missing ids; $CONNECTIONS connections"
+echo "/bench/no-such-endpoint" >"$TMP/unknown.paths"
+seq 1 10000 | sed 's|^|/api/rest/v1/user/bench-missing-|' >"$TMP/missing.paths"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$PORTTI_URL/bench/no-such-endpoint")" = 404 ] ||
+    die "an unknown path did not answer 404"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic $BENCH_AUTH" \
+    "$PORTTI_URL$(head -1 "$TMP/missing.paths")")" = 404 ] || die "GET of a missing user did not answer 404"
+UNKNOWN=$(ANY_STATUS=1 load unknown-path "$PORTTI_URL" "$CONNECTIONS" paths.lua "$TMP/unknown.paths")
+MISSING=$(ANY_STATUS=1 load get-missing "$PORTTI_URL" "$CONNECTIONS" paths.lua "$TMP/missing.paths")
 log "username eq, 1 connection"
 BY_USERNAME=$(load username-eq "$PORTTI_URL" 1 paths.lua "$TMP/username.paths")
 log "emails.address eq, 1 connection"
@@ -381,10 +395,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%
 pass() { awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { ok = (op == "<") ? v < l : v >= l; print ok ? "pass" : "FAIL" }'; }
 ok_count() { jq '.requests - .non2xx' <<<"$1"; }
 per_second() { jq '(.requests - .non2xx) / .seconds | . * 10 | round / 10' <<<"$1"; }
+# all_per_second: every answer counts (the ceilings answer 404 by design)
+all_per_second() { jq '.requests / .seconds | . * 10 | round / 10' <<<"$1"; }
 
 get_rps=$(per_second "$GET")
 bare_rps=$(per_second "$BARE")
 get_ratio=$(ratio "$get_rps" "$bare_rps")
+unknown_rps=$(all_per_second "$UNKNOWN")
+missing_rps=$(all_per_second "$MISSING")
 create_rps=$(per_second "$CREATE")
 raw_rps=$(f "$RAW" per_second)
 token_rps=$(per_second "$TOKEN")
@@ -407,6 +425,8 @@ TABLE=$OUT/table.md
     echo "| --- | ---: | ---: | ---: | --- | --- |"
     echo "| GET user/{id}, Basic auth, random ids over $G users, $CONNECTIONS conns | $get_rps req/s | $bare_rps req/s (bare hyper) | $get_ratio | ≥ 0.50 of baseline | $(pass "$get_ratio" '>=' 0.5) |"
     echo "| GET user/{id}, p99 latency, $CONNECTIONS conns | $(f "$GET" p99_ms) ms | $(f "$BARE" p99_ms) ms (bare hyper) | $(ratio "$(f "$GET" p99_ms)" "$(f "$BARE" p99_ms)") | < 5 ms | $(pass "$(f "$GET" p99_ms)" '<' 5) |"
+    echo "| ceiling: GET of an unknown path (routing, the layers, a JSON 404; no auth, no store), $CONNECTIONS conns | $unknown_rps req/s | $bare_rps req/s (bare hyper) | $(ratio "$unknown_rps" "$bare_rps") | (none) | — |"
+    echo "| ceiling: GET user/{id} of missing ids (Basic auth checked against the store, the user looked up, a JSON 404), $CONNECTIONS conns | $missing_rps req/s | $bare_rps req/s (bare hyper) | $(ratio "$missing_rps" "$bare_rps") | (none) | — |"
     echo "| username eq, $U users, p50 (1 conn) | $(f "$BY_USERNAME" p50_ms) ms | $bare1_p50 ms (bare hyper, 1 conn) | $(ratio "$(f "$BY_USERNAME" p50_ms)" "$bare1_p50") | < 5 ms | $(pass "$(f "$BY_USERNAME" p50_ms)" '<' 5) |"
     echo "| emails.address eq, $U users, p50 (1 conn) | $(f "$BY_EMAIL" p50_ms) ms | $bare1_p50 ms (bare hyper, 1 conn) | $(ratio "$(f "$BY_EMAIL" p50_ms)" "$bare1_p50") | < 5 ms | $(pass "$(f "$BY_EMAIL" p50_ms)" '<' 5) |"
     echo "| first page (100) of a $U-user namespace, exact totalResults, p50 (1 conn) | $(f "$FIRST" p50_ms) ms | $bare1_p50 ms (bare hyper, 1 conn) | $(ratio "$(f "$FIRST" p50_ms)" "$bare1_p50") | < 50 ms | $(pass "$(f "$FIRST" p50_ms)" '<' 50) |"

@@ -146,8 +146,8 @@ impl Directory {
         Ok(Import { reader, strict, written: Mutex::default() })
     }
 
-    /// End an import: let the store's planner see the new users.
-    pub async fn finish_import(&self, _import: &Import) -> Result<()> {
+    /// End an import (or several): let the store's planner see the new users.
+    pub async fn finish_import(&self) -> Result<()> {
         let mut tx = self.write().await?;
         tx.refresh_statistics().await?;
         tx.commit().await

@@ -87,7 +87,7 @@ pub async fn import(
     drop(batches);
     let _ = reading.join();
     let finished = match (&outcome, tally.imported) {
-        (Ok(()), 1..) => dir.finish_import(&import).await.map_err(|e| e.to_string()),
+        (Ok(()), 1..) => dir.finish_import().await.map_err(|e| e.to_string()),
         _ => Ok(()),
     };
     progress.note(&tally.summary(started));
